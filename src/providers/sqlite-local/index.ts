@@ -1,0 +1,2 @@
+export { LocalSqliteProvider, makeLocalSqliteProvider } from "./LocalSqliteProvider.ts";
+export type { LocalSqliteConfig } from "./LocalSqliteProvider.ts";
