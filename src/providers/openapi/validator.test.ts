@@ -146,3 +146,13 @@ describe("with a real provider document", () => {
     assert.deepEqual(validator.validateResponse(get, 200, { uuid: "abc", fqdn: null, redirect: null, status: "running:healthy" }), []);
   });
 });
+
+describe("validateAt", () => {
+  test("validates against a schema anywhere in the document", () => {
+    const validator = createOpenApiValidator(petDoc);
+    const pointer = "#/components/responses/NotFound/content/application~1json/schema";
+    assert.deepEqual(validator.validateAt(pointer, { message: "gone" }), []);
+    assert.deepEqual(validator.validateAt(pointer, {}).map((e) => e.field), ["message"]);
+    assert.deepEqual(validator.validateAt("#/nowhere", {}).map((e) => e.keyword), ["schema"]);
+  });
+});

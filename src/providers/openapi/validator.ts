@@ -70,6 +70,12 @@ export interface OpenApiValidator {
   readonly validateRequest: (input: RequestInput) => RequestValidation | undefined;
   /** Checks that `status` is documented for the operation and `body` fits its JSON schema. */
   readonly validateResponse: (operation: MatchedOperation, status: number, body: unknown) => ReadonlyArray<ValidationIssue>;
+  /**
+   * Validates a value against any schema in the document by JSON pointer
+   * (e.g. "#/components/responses/422/content/application~1json/schema"), for
+   * bodies a service sends outside what an operation documents.
+   */
+  readonly validateAt: (pointer: string, value: unknown) => ReadonlyArray<ValidationIssue>;
 }
 
 const DOC_ID = "openapi-document";
@@ -351,7 +357,16 @@ export const createOpenApiValidator = (document: JsonObject, options: OpenApiVal
     return toIssues(validate.errors, "response");
   };
 
-  return { document: doc, matchOperation, validateRequest, validateResponse };
+  const validateAt = (pointer: string, value: unknown): ReadonlyArray<ValidationIssue> => {
+    if (!isJsonObject(resolvePointer(doc, pointer))) {
+      return [{ location: "response", field: "", keyword: "schema", message: `no schema at ${pointer}` }];
+    }
+    const validate = compile(strictAjv, pointer, { $ref: `${DOC_ID}${pointer}` });
+    validate(value);
+    return toIssues(validate.errors, "response");
+  };
+
+  return { document: doc, matchOperation, validateRequest, validateResponse, validateAt };
 };
 
 /** Sets `additionalProperties: false` on every top-level JSON request body schema that leaves it open. */

@@ -1,0 +1,523 @@
+/**
+ * What each Coolify endpoint the project uses does, modelled on Coolify's
+ * controllers (Api/ApplicationsController, DeployController, …): lookups,
+ * type-specific validation, domain conflicts, env upserts, the deployment queue
+ * and its quirks. Requests reach a handler only after auth, rate limiting,
+ * fault injection and OpenAPI validation (server.ts).
+ */
+import { isActive, queueDeployment, TERMINAL_STATUSES } from "./engine.ts";
+import type { QueueResult } from "./engine.ts";
+import { serializeApplication, serializeDeployment, serializeEnv, serializeGithubApp, serializeProject, serializeServer } from "./serialize.ts";
+import { repositoryKey } from "./state.ts";
+import type { ApplicationKind, CoolifyFakeState, DeleteOptions, FakeApplication, FakeEnvVar, FakeServer } from "./state.ts";
+
+export interface FakeRequest {
+  readonly pathParams: Readonly<Record<string, unknown>>;
+  readonly query: Readonly<Record<string, unknown>>;
+  /** Parsed JSON body (an object when the operation takes one). */
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+export interface FakeResponse {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface HandlerContext {
+  readonly state: CoolifyFakeState;
+  readonly buildSteps: number;
+  readonly deleteSteps: number;
+  readonly queueFullRetryAfterSeconds: number;
+}
+
+export type Handler = (request: FakeRequest, context: HandlerContext) => FakeResponse;
+
+const json = (status: number, body: unknown, headers?: Readonly<Record<string, string>>): FakeResponse =>
+  headers === undefined ? { status, body } : { status, body, headers };
+const message = (status: number, text: string): FakeResponse => json(status, { message: text });
+
+/** Laravel's validation failure, as Coolify returns it. */
+export const validationFailed = (errors: Readonly<Record<string, ReadonlyArray<string>>>): FakeResponse =>
+  json(422, { message: "Validation failed.", errors });
+
+const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+const blank = (value: unknown): boolean => value === undefined || value === null || (typeof value === "string" && value.trim() === "");
+const PORTS = /^(\d+)(,\d+)*$/;
+
+const uuidParam = (request: FakeRequest, name = "uuid"): string => String(request.pathParams[name] ?? "");
+
+const findApp = (context: HandlerContext, request: FakeRequest): FakeApplication | FakeResponse => {
+  const app = context.state.findApplication(uuidParam(request));
+  return app ?? message(404, "Application not found.");
+};
+const isResponse = (value: unknown): value is FakeResponse =>
+  typeof value === "object" && value !== null && "status" in value && "body" in value;
+
+// ---------------------------------------------------------------- domains
+
+const parseDomains = (raw: string): { domains: Array<string>; errors: Array<string> } => {
+  const domains: Array<string> = [];
+  const errors: Array<string> = [];
+  for (const part of raw.split(",").map((d) => d.trim()).filter((d) => d !== "")) {
+    let url: URL | undefined;
+    try {
+      url = new URL(part);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") errors.push(`Invalid domain: ${part}`);
+    else domains.push(part.toLowerCase());
+  }
+  return { domains, errors };
+};
+
+const hostOf = (domain: string): string => {
+  try {
+    return new URL(domain).hostname;
+  } catch {
+    return domain;
+  }
+};
+
+/** Coolify refuses a domain another resource already uses (409) unless force_domain_override. */
+const checkDomains = (context: HandlerContext, raw: string, self: FakeApplication | undefined, force: boolean): FakeResponse | string | null => {
+  const { domains, errors } = parseDomains(raw);
+  if (errors.length > 0) return validationFailed({ domains: errors });
+  if (domains.length === 0) return null;
+  const conflicts: Array<Record<string, unknown>> = [];
+  for (const domain of domains) {
+    for (const other of context.state.applications) {
+      if (other === self || other.fqdn === null) continue;
+      if (other.fqdn.split(",").some((d) => hostOf(d) === hostOf(domain))) {
+        const name = String(other.fields["name"]);
+        conflicts.push({
+          domain: hostOf(domain),
+          resource_name: name,
+          resource_uuid: other.uuid,
+          resource_type: "application",
+          message: `Domain ${hostOf(domain)} is already in use by application '${name}'`,
+        });
+      }
+    }
+  }
+  if (conflicts.length > 0 && !force) {
+    return json(409, {
+      message: "Domain conflicts detected. Use force_domain_override=true to proceed.",
+      conflicts,
+      warning: "Using the same domain for multiple resources can cause routing conflicts and unpredictable behavior.",
+    });
+  }
+  return domains.join(",");
+};
+
+const autogeneratedDomain = (server: FakeServer, uuid: string): string => {
+  const wildcard = new URL(server.settings.wildcard_domain);
+  return `${wildcard.protocol}//${uuid}.${wildcard.host}`;
+};
+
+// ---------------------------------------------------------------- deployments
+
+const queueFull = (context: HandlerContext): FakeResponse =>
+  json(429, { message: "Deployment queue is full. Please try again later." }, { "Retry-After": String(context.queueFullRetryAfterSeconds) });
+
+const deploy = (context: HandlerContext, app: FakeApplication, force: boolean, restartOnly = false): QueueResult =>
+  queueDeployment(context.state, app, { force, restartOnly, buildSteps: context.buildSteps });
+
+const deploymentUuidOf = (result: QueueResult): string | undefined =>
+  result.status === "queued" ? result.deployment.uuid : result.status === "skipped" ? result.deploymentUuid : undefined;
+
+// ---------------------------------------------------------------- applications
+
+/** Body fields that steer the create/update call rather than being stored on the application. */
+const CONTROL_FIELDS = new Set([
+  "project_uuid",
+  "server_uuid",
+  "environment_name",
+  "environment_uuid",
+  "destination_uuid",
+  "instant_deploy",
+  "force_domain_override",
+  "autogenerate_domain",
+  "domains",
+  "github_app_uuid",
+  "tags",
+]);
+
+const storedFields = (body: Readonly<Record<string, unknown>>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(body).filter(([key]) => !CONTROL_FIELDS.has(key)));
+
+const validatePorts = (body: Readonly<Record<string, unknown>>, required: boolean): FakeResponse | undefined => {
+  const ports = body["ports_exposes"];
+  if (ports === undefined) return required ? validationFailed({ ports_exposes: ["The ports exposes field is required."] }) : undefined;
+  if (typeof ports !== "string" || !PORTS.test(ports)) return validationFailed({ ports_exposes: ["The ports exposes field format is invalid."] });
+  return undefined;
+};
+
+const shortId = (context: HandlerContext): string => context.state.uuid().slice(0, 7);
+
+const createApplication = (kind: ApplicationKind): Handler => (request, context) => {
+  const { state } = context;
+  const body = request.body;
+  if (blank(body["environment_name"]) && blank(body["environment_uuid"])) {
+    return message(422, "You need to provide at least one of environment_name or environment_uuid.");
+  }
+  const project = state.projects.find((p) => p.uuid === body["project_uuid"]);
+  if (!project) return message(404, "Project not found.");
+  const environment =
+    project.environments.find((e) => e.name === body["environment_name"]) ?? project.environments.find((e) => e.uuid === body["environment_uuid"]);
+  if (!environment) return message(404, "Environment not found.");
+  const server = state.servers.find((s) => s.uuid === body["server_uuid"]);
+  if (!server) return message(404, "Server not found.");
+
+  const fields = storedFields(body);
+  if (kind === "dockerimage") {
+    const invalid = validatePorts(body, true);
+    if (invalid) return invalid;
+    fields["build_pack"] = "dockerimage";
+    fields["docker_registry_image_tag"] = str(body["docker_registry_image_tag"]) ?? "latest";
+    // Coolify fills the git columns of image apps with placeholders.
+    fields["git_repository"] = "coollabsio/coolify";
+    fields["git_branch"] = "main";
+  } else {
+    const invalid = validatePorts(body, body["build_pack"] !== "dockercompose");
+    if (invalid) return invalid;
+    const repository = String(body["git_repository"]);
+    if (kind === "public" && !/^(https?:\/\/|git@)[^\s]+$/.test(repository)) {
+      return validationFailed({ git_repository: ["The git repository must be a valid git repository URL."] });
+    }
+    if (kind === "private-github-app") {
+      const githubApp = state.githubApps.find((g) => g.uuid === body["github_app_uuid"]);
+      if (!githubApp) return message(404, "Github App not found.");
+      fields["source_id"] = githubApp.id;
+    }
+    fields["git_repository"] = repositoryKey(repository);
+  }
+
+  const uuid = state.uuid();
+  let fqdn: string | null = null;
+  if (!blank(body["domains"])) {
+    const checked = checkDomains(context, String(body["domains"]), undefined, body["force_domain_override"] === true);
+    if (isResponse(checked)) return checked;
+    fqdn = checked;
+  } else if (body["autogenerate_domain"] !== false) {
+    fqdn = autogeneratedDomain(server, uuid);
+  }
+  if (blank(fields["name"])) {
+    fields["name"] =
+      kind === "dockerimage"
+        ? `${String(fields["docker_registry_image_name"])}:${String(fields["docker_registry_image_tag"])}-${shortId(context)}`
+        : `${String(fields["git_repository"])}:${String(fields["git_branch"])}-${shortId(context)}`;
+  }
+  const created = state.timestamp();
+  const app: FakeApplication = {
+    id: state.id(),
+    uuid,
+    kind,
+    fields,
+    fqdn,
+    status: "exited:unhealthy",
+    envs: [],
+    tags: Array.isArray(body["tags"]) ? body["tags"].map(String) : [],
+    environmentId: environment.id,
+    serverId: server.id,
+    runningCommit: undefined,
+    deletion: undefined,
+    created_at: created,
+    updated_at: created,
+  };
+  state.applications.push(app);
+  if (body["instant_deploy"] === true) deploy(context, app, false);
+  return json(201, { uuid, domains: fqdn });
+};
+
+const listApplications: Handler = (request, { state }) => {
+  const tag = str(request.query["tag"]);
+  const apps = tag === undefined ? state.applications : state.applications.filter((app) => app.tags.includes(tag));
+  return json(200, apps.map((app) => serializeApplication(state, app)));
+};
+
+const getApplication: Handler = (request, context) => {
+  const app = findApp(context, request);
+  return isResponse(app) ? app : json(200, serializeApplication(context.state, app));
+};
+
+const updateApplication: Handler = (request, context) => {
+  const app = findApp(context, request);
+  if (isResponse(app)) return app;
+  const body = request.body;
+  const invalid = validatePorts(body, false);
+  if (invalid) return invalid;
+  if (body["github_app_uuid"] !== undefined) {
+    const githubApp = context.state.githubApps.find((g) => g.uuid === body["github_app_uuid"]);
+    if (!githubApp) return message(404, "Github App not found.");
+    app.fields["source_id"] = githubApp.id;
+  }
+  if (body["domains"] !== undefined) {
+    if (blank(body["domains"])) {
+      app.fqdn = null;
+    } else {
+      const checked = checkDomains(context, String(body["domains"]), app, body["force_domain_override"] === true);
+      if (isResponse(checked)) return checked;
+      app.fqdn = checked;
+    }
+  }
+  const fields = storedFields(body);
+  if (typeof fields["git_repository"] === "string") fields["git_repository"] = repositoryKey(fields["git_repository"]);
+  Object.assign(app.fields, fields);
+  app.updated_at = context.state.timestamp();
+  if (body["instant_deploy"] === true) deploy(context, app, false);
+  return json(200, { uuid: app.uuid });
+};
+
+const deleteApplication: Handler = (request, context) => {
+  const app = findApp(context, request);
+  if (isResponse(app)) return app;
+  const flag = (name: keyof DeleteOptions): boolean => request.query[name] !== false;
+  // The cleanup job runs later: the app stays listed for a while.
+  app.deletion ??= {
+    stepsLeft: context.deleteSteps,
+    options: {
+      delete_configurations: flag("delete_configurations"),
+      delete_volumes: flag("delete_volumes"),
+      docker_cleanup: flag("docker_cleanup"),
+      delete_connected_networks: flag("delete_connected_networks"),
+    },
+  };
+  return message(200, "Application deletion request queued.");
+};
+
+/** A few lines of what the running container prints. */
+const runtimeLogLines = (context: HandlerContext, app: FakeApplication): Array<string> => {
+  const port = String(app.fields["ports_exposes"] ?? "80").split(",")[0];
+  return [
+    `> starting ${String(app.fields["name"])} (${app.runningCommit?.slice(0, 7) ?? "unknown"})`,
+    `Listening on 0.0.0.0:${port}`,
+    "GET / 200",
+    ...app.envs.filter((env) => !env.is_preview).map((env) => `env ${env.key} is set`),
+  ].map((line) => `${context.state.timestamp()} ${line}`);
+};
+
+const applicationLogs: Handler = (request, context) => {
+  const app = findApp(context, request);
+  if (isResponse(app)) return app;
+  if (!app.status.startsWith("running")) return message(400, "Application is not running.");
+  const lines = typeof request.query["lines"] === "number" && request.query["lines"] > 0 ? request.query["lines"] : 100;
+  return json(200, { logs: runtimeLogLines(context, app).slice(-lines).join("\n") });
+};
+
+const startApplication: Handler = (request, context) => {
+  const app = findApp(context, request);
+  if (isResponse(app)) return app;
+  const result = deploy(context, app, request.query["force"] === true);
+  if (result.status === "queue_full") return queueFull(context);
+  const deploymentUuid = deploymentUuidOf(result);
+  return json(200, deploymentUuid === undefined ? { message: "Deployment request queued." } : { message: "Deployment request queued.", deployment_uuid: deploymentUuid });
+};
+
+const stopApplication: Handler = (request, context) => {
+  const app = findApp(context, request);
+  if (isResponse(app)) return app;
+  app.status = "exited:unhealthy";
+  app.updated_at = context.state.timestamp();
+  return message(200, "Application stopping request queued.");
+};
+
+const restartApplication: Handler = (request, context) => {
+  const app = findApp(context, request);
+  if (isResponse(app)) return app;
+  const result = deploy(context, app, false, true);
+  if (result.status === "queue_full") return queueFull(context);
+  const deploymentUuid = deploymentUuidOf(result);
+  return json(200, deploymentUuid === undefined ? { message: "Restart request queued." } : { message: "Restart request queued.", deployment_uuid: deploymentUuid });
+};
+
+// ---------------------------------------------------------------- env vars
+
+const ENV_FLAGS = ["is_preview", "is_literal", "is_multiline", "is_shown_once"] as const;
+
+const upsertEnv = (context: HandlerContext, app: FakeApplication, item: Readonly<Record<string, unknown>>): FakeEnvVar => {
+  const { state } = context;
+  const isPreview = item["is_preview"] === true;
+  const key = String(item["key"]);
+  let env = app.envs.find((e) => e.key === key && e.is_preview === isPreview);
+  if (!env) {
+    const created = state.timestamp();
+    env = {
+      id: state.id(),
+      uuid: state.uuid(),
+      key,
+      value: "",
+      is_preview: isPreview,
+      is_literal: false,
+      is_multiline: false,
+      is_shown_once: false,
+      created_at: created,
+      updated_at: created,
+    };
+    app.envs.push(env);
+  }
+  env.value = str(item["value"]) ?? "";
+  for (const flag of ENV_FLAGS) {
+    if (typeof item[flag] === "boolean") env[flag] = item[flag];
+  }
+  env.updated_at = state.timestamp();
+  return env;
+};
+
+const listEnvs: Handler = (request, context) => {
+  const app = findApp(context, request);
+  return isResponse(app) ? app : json(200, app.envs.map((env) => serializeEnv(app, env)));
+};
+
+const createEnv: Handler = (request, context) => {
+  const app = findApp(context, request);
+  if (isResponse(app)) return app;
+  if (blank(request.body["key"])) return validationFailed({ key: ["The key field is required."] });
+  const isPreview = request.body["is_preview"] === true;
+  if (app.envs.some((e) => e.key === request.body["key"] && e.is_preview === isPreview)) {
+    return message(409, "Environment variable already exists. Use PATCH request to update it.");
+  }
+  return json(201, { uuid: upsertEnv(context, app, request.body).uuid });
+};
+
+const updateEnv: Handler = (request, context) => {
+  const app = findApp(context, request);
+  if (isResponse(app)) return app;
+  const isPreview = request.body["is_preview"] === true;
+  if (!app.envs.some((e) => e.key === request.body["key"] && e.is_preview === isPreview)) {
+    return message(404, "Environment variable not found.");
+  }
+  return json(201, serializeEnv(app, upsertEnv(context, app, request.body)));
+};
+
+/** Upserts every item; keys missing from the list are left alone (Coolify never deletes here). */
+const updateEnvsBulk: Handler = (request, context) => {
+  const app = findApp(context, request);
+  if (isResponse(app)) return app;
+  const items = Array.isArray(request.body["data"]) ? request.body["data"] : [];
+  const errors: Record<string, Array<string>> = {};
+  items.forEach((item: Record<string, unknown>, index) => {
+    if (blank(item["key"])) errors[`data.${index}.key`] = [`The data.${index}.key field is required.`];
+  });
+  if (Object.keys(errors).length > 0) return validationFailed(errors);
+  const updated = items.map((item: Record<string, unknown>) => upsertEnv(context, app, item));
+  return json(201, updated.map((env) => serializeEnv(app, env)));
+};
+
+const deleteEnv: Handler = (request, context) => {
+  const app = findApp(context, request);
+  if (isResponse(app)) return app;
+  const index = app.envs.findIndex((env) => env.uuid === uuidParam(request, "env_uuid"));
+  if (index < 0) return message(404, "Environment variable not found.");
+  app.envs.splice(index, 1);
+  return message(200, "Environment variable deleted.");
+};
+
+// ---------------------------------------------------------------- deploy & deployments
+
+const deployByUuidOrTag: Handler = (request, context) => {
+  const { state } = context;
+  const uuids = str(request.query["uuid"]);
+  const tags = str(request.query["tag"]);
+  const force = request.query["force"] === true;
+  if (uuids && tags) return message(400, "You can only use uuid or tag, not both.");
+  if (tags) {
+    const apps = state.applications.filter((app) => tags.split(",").some((tag) => app.tags.includes(tag)));
+    if (apps.length === 0) return message(404, "No resources found with this tag.");
+    const results = apps.map((app) => ({ app, result: deploy(context, app, force) }));
+    if (results.some(({ result }) => result.status === "queue_full")) return queueFull(context);
+    return json(200, {
+      message: results.map(({ app }) => `Application ${String(app.fields["name"])} deployment queued.`),
+      details: results.map(({ app, result }) => ({ resource_uuid: app.uuid, deployment_uuid: deploymentUuidOf(result) })),
+    });
+  }
+  if (!uuids) return message(400, "You must provide uuid or tag.");
+  const apps = uuids
+    .split(",")
+    .filter((uuid) => uuid !== "")
+    .flatMap((uuid) => state.findApplication(uuid) ?? []);
+  if (apps.length === 0) return message(404, "No resources found.");
+  const deployments: Array<Record<string, string>> = [];
+  for (const app of apps) {
+    const result = deploy(context, app, force);
+    if (result.status === "queue_full") return queueFull(context);
+    const deploymentUuid = deploymentUuidOf(result);
+    const text = `Application ${String(app.fields["name"])} deployment queued.`;
+    deployments.push(deploymentUuid === undefined ? { message: text, resource_uuid: app.uuid } : { message: text, resource_uuid: app.uuid, deployment_uuid: deploymentUuid });
+  }
+  return json(200, { deployments });
+};
+
+const listRunningDeployments: Handler = (_request, { state }) =>
+  json(200, state.deployments.filter(isActive).map((d) => serializeDeployment(state, d)));
+
+const getDeployment: Handler = (request, { state }) => {
+  const deployment = state.findDeployment(uuidParam(request));
+  return deployment ? json(200, serializeDeployment(state, deployment)) : message(404, "Deployment not found.");
+};
+
+const cancelDeployment: Handler = (request, { state }) => {
+  const deployment = state.findDeployment(uuidParam(request));
+  if (!deployment) return message(404, "Deployment not found.");
+  if (TERMINAL_STATUSES.has(deployment.status)) {
+    return message(400, `Deployment cannot be cancelled. Current status: ${deployment.status}`);
+  }
+  deployment.status = "cancelled-by-user";
+  deployment.updated_at = state.timestamp();
+  return json(200, { message: "Deployment cancelled successfully.", deployment_uuid: deployment.uuid, status: deployment.status });
+};
+
+const listApplicationDeployments: Handler = (request, context) => {
+  const app = findApp(context, request);
+  if (isResponse(app)) return app;
+  const skip = typeof request.query["skip"] === "number" ? request.query["skip"] : 0;
+  const take = typeof request.query["take"] === "number" ? request.query["take"] : 10;
+  const all = context.state.deploymentsOf(app);
+  return json(200, { count: all.length, deployments: all.slice(skip, skip + take).map((d) => serializeDeployment(context.state, d)) });
+};
+
+// ---------------------------------------------------------------- servers, projects, sources
+
+const listServers: Handler = (_request, { state }) => json(200, state.servers.map(serializeServer));
+const getServer: Handler = (request, { state }) => {
+  const server = state.servers.find((s) => s.uuid === uuidParam(request));
+  return server ? json(200, serializeServer(server)) : message(404, "Server not found.");
+};
+const listProjects: Handler = (_request, { state }) => json(200, state.projects.map((p) => serializeProject(p, false)));
+const getProject: Handler = (request, { state }) => {
+  const project = state.projects.find((p) => p.uuid === uuidParam(request));
+  return project ? json(200, serializeProject(project, true)) : message(404, "Project not found.");
+};
+const listGithubApps: Handler = (_request, { state }) => json(200, state.githubApps.map(serializeGithubApp));
+
+/** Handlers by "METHOD /path/template" (the document's templates). */
+export const HANDLERS: Readonly<Record<string, Handler>> = {
+  "GET /applications": listApplications,
+  "POST /applications/public": createApplication("public"),
+  "POST /applications/private-github-app": createApplication("private-github-app"),
+  "POST /applications/dockerimage": createApplication("dockerimage"),
+  "GET /applications/{uuid}": getApplication,
+  "PATCH /applications/{uuid}": updateApplication,
+  "DELETE /applications/{uuid}": deleteApplication,
+  "GET /applications/{uuid}/logs": applicationLogs,
+  "GET /applications/{uuid}/envs": listEnvs,
+  "POST /applications/{uuid}/envs": createEnv,
+  "PATCH /applications/{uuid}/envs": updateEnv,
+  "PATCH /applications/{uuid}/envs/bulk": updateEnvsBulk,
+  "DELETE /applications/{uuid}/envs/{env_uuid}": deleteEnv,
+  "POST /applications/{uuid}/start": startApplication,
+  "POST /applications/{uuid}/stop": stopApplication,
+  "POST /applications/{uuid}/restart": restartApplication,
+  "POST /deploy": deployByUuidOrTag,
+  "GET /deploy": deployByUuidOrTag,
+  "GET /deployments": listRunningDeployments,
+  "GET /deployments/{uuid}": getDeployment,
+  "POST /deployments/{uuid}/cancel": cancelDeployment,
+  "GET /deployments/applications/{uuid}": listApplicationDeployments,
+  "GET /servers": listServers,
+  "GET /servers/{uuid}": getServer,
+  "GET /projects": listProjects,
+  "GET /projects/{uuid}": getProject,
+  "GET /github-apps": listGithubApps,
+};
