@@ -10,3 +10,4 @@ export {
 } from "./errors.ts";
 export type { DatabaseProviderError } from "./errors.ts";
 export { checkExternalName } from "./external-name.ts";
+export { DatabaseProviderFromConfig } from "./from-config.ts";
