@@ -3,8 +3,7 @@
  * typed provider error, and retries with capped, jittered backoff that honour
  * Retry-After — but only where repeating the call is safe.
  */
-import { Duration, Effect, Schedule, Schema } from "effect";
-import { Cause } from "effect";
+import { Cause, Duration, Effect, Schedule, Schema } from "effect";
 import { Headers } from "effect/http";
 import type { HttpClient, HttpClientError, HttpClientRequest } from "effect/http";
 import {
