@@ -207,19 +207,22 @@ describe("CoolifyApi against the Coolify fake", () => {
 
 describe("CoolifyApi pacing", () => {
   test("a burst of calls stays under the server's limit: no 429 is provoked", async () => {
-    const fake = await startCoolifyFake({ clock: "manual", rateLimit: { limit: 10, windowMs: 400 } });
+    // The client counts at send time, the server at arrival: latency jitter can
+    // shift a few requests into the next server window. Half the server's limit
+    // leaves room for that even when the test machine is busy.
+    const fake = await startCoolifyFake({ clock: "manual", rateLimit: { limit: 10, windowMs: 1000 } });
     try {
       const events: Array<CoolifyClientEvent> = [];
-      const burst = 25;
+      const burst = 15;
       const results = await run(
         fake,
         (api) => Effect.all(Array.from({ length: burst }, () => api.listServers()), { concurrency: "unbounded" }),
-        { requestsPerMinute: 8, rateWindowMs: 400, onEvent: (event) => events.push(event) },
+        { requestsPerMinute: 5, rateWindowMs: 1000, onEvent: (event) => events.push(event) },
       );
       assert.equal(results.length, burst);
       assert.equal(fake.calls.count(), burst, "no retries were needed");
       assert.equal(fake.calls.count({ status: 429 }), 0);
-      assert.ok(fake.calls.maxInWindow(400) <= 10, `at most 10 in any 400 ms window, saw ${fake.calls.maxInWindow(400)}`);
+      assert.ok(fake.calls.maxInWindow(1000) <= 10, `at most 10 in any 1 s window, saw ${fake.calls.maxInWindow(1000)}`);
       assert.ok(events.some((e) => e._tag === "RateLimitWait" && e.cause === "pacing"));
     } finally {
       await fake.close();
