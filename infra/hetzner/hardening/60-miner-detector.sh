@@ -28,46 +28,65 @@ busy_processes() {
     '$2 !~ /^Z/ && $3 + 0 >= t + 0 && $1 != self { print $1, $3 }'
 }
 
-# Mining-pool port of an established or opening TCP connection owned by PID, if any.
-# /proc/PID/net/tcp{,6} lists the sockets of the process's network namespace (so
-# containers work); the socket inodes in /proc/PID/fd say which are its own.
-mining_port_of() {
-  local pid=$1 fd link inodes=" " _sl _local remote state inode port table
+# Mining-pool connections ("inode:port ...") per network namespace, keyed by a
+# process that lives in it. /proc/PID/net/tcp{,6} lists the sockets of PID's
+# namespace, so containers are covered; every namespace is read once, and two
+# processes share one when their /proc/PID/ns/net are the same file (-ef).
+declare -A CONNECTIONS_BY_NETNS=()
+
+# Prints "inode:port" for TCP connections (established or opening) to mining ports.
+mining_connections_in() {
+  cat /proc/"$1"/net/tcp /proc/"$1"/net/tcp6 2>/dev/null | awk -v ports=",$MINING_PORTS," '
+    function hex(s,   n, i) { n = 0; for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789ABCDEF", toupper(substr(s, i, 1))) - 1; return n }
+    ($4 == "01" || $4 == "02") { split($3, remote, ":"); port = hex(remote[2]); if (index(ports, "," port ",")) printf "%s:%d ", $10, port }'
+}
+
+# Sets FOUND_PORT to the mining-pool port PID is connected to, or "" (a variable,
+# not output: no subshell per process).
+FOUND_PORT=""
+find_mining_port() {
+  local pid=$1 rep connections="" known=0 entry link fd
+  FOUND_PORT=""
+  for rep in "${!CONNECTIONS_BY_NETNS[@]}"; do
+    if [[ /proc/$pid/ns/net -ef /proc/$rep/ns/net ]]; then
+      connections=${CONNECTIONS_BY_NETNS[$rep]}
+      known=1
+      break
+    fi
+  done
+  if ((known == 0)); then
+    connections=$(mining_connections_in "$pid" || true)
+    CONNECTIONS_BY_NETNS[$pid]=$connections
+  fi
+  [[ -n $connections ]] || return 0
+  # Only now look at the process's own sockets: which of those connections are its?
   for fd in /proc/"$pid"/fd/*; do
     link=$(readlink "$fd" 2>/dev/null || true)
-    if [[ $link =~ ^socket:\[([0-9]+)\]$ ]]; then inodes+="${BASH_REMATCH[1]} "; fi
-  done
-  [[ $inodes != " " ]] || return 0
-  for table in /proc/"$pid"/net/tcp /proc/"$pid"/net/tcp6; do
-    [[ -r $table ]] || continue
-    while read -r _sl _local remote state _ _ _ _ _ inode _; do
-      [[ $state == 01 || $state == 02 ]] || continue # ESTABLISHED, SYN_SENT
-      [[ $inodes == *" $inode "* ]] || continue
-      port=$((16#${remote##*:}))
-      if [[ ,$MINING_PORTS, == *",$port,"* ]]; then
-        echo "$port"
+    [[ $link =~ ^socket:\[([0-9]+)\]$ ]] || continue
+    for entry in $connections; do
+      if [[ ${entry%%:*} == "${BASH_REMATCH[1]}" ]]; then
+        FOUND_PORT=${entry##*:}
         return 0
       fi
-    done < <(tail -n +2 "$table" 2>/dev/null || true)
+    done
   done
 }
 
 # One line per suspicious process: "pid<TAB>container id or -<TAB>description".
+# /proc is read with bash builtins: a scan must stay cheap on a busy host.
 suspicious_processes() {
-  local pid pcpu comm cmdline container why port
+  local pid pcpu comm container why args=()
   while read -r pid pcpu; do
-    [[ -r /proc/$pid/cmdline ]] || continue
-    comm=$(cat /proc/"$pid"/comm 2>/dev/null || true)
-    cmdline=$(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null || true)
+    { read -r comm </proc/"$pid"/comm && mapfile -d '' args </proc/"$pid"/cmdline; } 2>/dev/null || continue
     why=""
     shopt -s nocasematch
-    if [[ "$comm $cmdline" =~ $MINER_SIGNATURES ]]; then
+    if [[ "$comm ${args[*]}" =~ $MINER_SIGNATURES ]]; then
       why="matches miner signature '${BASH_REMATCH[0]}'"
     fi
     shopt -u nocasematch
     if [[ -z $why ]]; then
-      port=$(mining_port_of "$pid")
-      [[ -z $port ]] || why="connects to mining-pool port $port"
+      find_mining_port "$pid"
+      [[ -z $FOUND_PORT ]] || why="connects to mining-pool port $FOUND_PORT"
     fi
     [[ -n $why ]] || continue
     container=$(grep -oE '[0-9a-f]{64}' /proc/"$pid"/cgroup 2>/dev/null | head -n 1 || true)
@@ -80,11 +99,13 @@ check_miners() { suspicious_processes | cut -f3; }
 
 # SIGKILL returns before the process is gone; wait (bounded) until it has exited
 # so the re-check after apply does not see it.
+# The state follows the parenthesised name in /proc/PID/stat; the name may hold spaces.
 wait_until_gone() {
-  local pid=$1 tries=50
+  local pid=$1 tries=50 stat
   while ((tries-- > 0)); do
-    [[ -e /proc/$pid ]] || return 0
-    [[ $(awk '{ print $3 }' /proc/"$pid"/stat 2>/dev/null || true) != Z ]] || return 0
+    { read -r stat </proc/"$pid"/stat; } 2>/dev/null || return 0
+    stat=${stat##*) }
+    [[ ${stat%% *} != Z ]] || return 0
     sleep 0.1
   done
 }
