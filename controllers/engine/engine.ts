@@ -1,0 +1,155 @@
+/**
+ * The controller manager: runs each controller on its kind's queue.
+ *
+ * For every job the engine reads the object fresh, routes it to reconcile or finalize, manages the
+ * controller's finalizer, and turns the result into queue operations:
+ *   Done → complete · RequeueAfter(d) → complete + deferred enqueue · typed error → pg-boss retry
+ *   with exponential backoff · Conflict (someone wrote since we read) → complete; the writer's own
+ *   enqueue guarantees a fresh reconcile.
+ */
+import { Cause, Context, Effect, Exit, Fiber, Layer, Option } from "effect"
+import type { Job } from "pg-boss"
+import type { Kind } from "../../schemas/index.ts"
+import { ObjectStore, type StoredObject } from "../../src/store/objects.ts"
+import type { AnyController, Controller } from "./controller.ts"
+import { noMetrics, type EngineMetrics, type ReconcileOutcome } from "./metrics.ts"
+import { ReconcileQueue, queueName, type JobData } from "./queue.ts"
+import { Done, RequeueAfter, type ReconcileResult } from "./result.ts"
+import { startResync } from "./resync.ts"
+
+export interface EngineOptions {
+  /** Reconciles running at once per kind in this replica. */
+  readonly concurrency?: number
+  /** Every object of every kind is reconciled at least this often (jittered), to catch drift. */
+  readonly resyncSeconds?: number
+  /** How long shutdown waits for in-flight reconciles before interrupting them. */
+  readonly shutdownTimeoutMs?: number
+  /** Fallback poll when LISTEN/NOTIFY is unavailable, and for deferred (RequeueAfter/backoff) jobs. */
+  readonly pollingIntervalSeconds?: number
+  readonly metrics?: EngineMetrics
+}
+
+type Outcome = { readonly result: ReconcileResult; readonly outcome: ReconcileOutcome }
+
+const outcomeOf = (result: ReconcileResult): ReconcileOutcome => (result._tag === "Done" ? "done" : "requeue")
+
+/** One job: read the object, then reconcile, finalize, or do nothing. */
+export const reconcileKey = <K extends Kind, E, R>(controller: Controller<K, E, R>, key: JobData) =>
+  Effect.gen(function*() {
+    const store = yield* ObjectStore
+    const found = yield* store.getByUid(key.owner, key.uid)
+    if (Option.isNone(found)) return { result: Done, outcome: "missing" } satisfies Outcome
+    let object = found.value as StoredObject<K>
+    const finalizer = controller.finalizer
+    if (object.metadata.deletionTimestamp) {
+      if (!finalizer || !object.metadata.finalizers.includes(finalizer)) return { result: Done, outcome: "done" } satisfies Outcome
+      const result = controller.finalize ? yield* controller.finalize(object) : Done
+      if (result._tag === "Done") {
+        yield* store.removeFinalizer(key.owner, key.uid, finalizer)
+        return { result, outcome: "finalized" } satisfies Outcome
+      }
+      return { result, outcome: outcomeOf(result) } satisfies Outcome
+    }
+    if (finalizer && !object.metadata.finalizers.includes(finalizer)) {
+      object = (yield* store.updateMetadata(key.owner, key.uid, object.metadata.resourceVersion, { addFinalizers: [finalizer] })) as StoredObject<K>
+    }
+    const result = yield* controller.reconcile(object)
+    return { result, outcome: outcomeOf(result) } satisfies Outcome
+  })
+
+export class EngineError extends Error {
+  override readonly name = "ReconcileFailed"
+}
+
+/** Turn a failed reconcile into an Error for pg-boss (which records it on the job). */
+const failureMessage = (cause: Cause.Cause<unknown>) => {
+  const error = Cause.squash(cause) as { _tag?: string; message?: string }
+  return `${error?._tag ?? "Error"}: ${error?.message ?? String(error)}`
+}
+
+const isConflict = (cause: Cause.Cause<unknown>) =>
+  Option.match(Cause.findErrorOption(cause), { onNone: () => false, onSome: (error) => (error as { _tag?: string })?._tag === "Conflict" })
+
+/**
+ * Layer that runs the given controllers for as long as it is alive. Releasing it stops fetching,
+ * lets in-flight reconciles finish (up to shutdownTimeoutMs), then interrupts the rest, whose
+ * jobs fail and are retried by another replica.
+ */
+export const runControllers = <R>(controllers: ReadonlyArray<AnyController<R>>, options: EngineOptions = {}) =>
+  Layer.effectDiscard(
+    Effect.gen(function*() {
+      const queue = yield* ReconcileQueue
+      const context = yield* Effect.context<R | ObjectStore | ReconcileQueue>()
+      const metrics = options.metrics ?? noMetrics
+      const inFlight = new Set<Fiber.Fiber<unknown, unknown>>()
+      const workers: Array<{ readonly queue: string; readonly id: string }> = []
+
+      const handle = (controller: AnyController<R>) => async (jobs: Array<Job<JobData>>) => {
+        for (const job of jobs) {
+          const started = performance.now()
+          const fiber = Effect.runForkWith(context)(reconcileKey(controller, job.data))
+          inFlight.add(fiber)
+          const abort = () => Effect.runFork(Fiber.interrupt(fiber))
+          job.signal.addEventListener("abort", abort, { once: true })
+          const exit = await Effect.runPromise(Fiber.await(fiber)).finally(() => {
+            inFlight.delete(fiber)
+            job.signal.removeEventListener("abort", abort)
+          })
+          const seconds = (performance.now() - started) / 1000
+          if (Exit.isSuccess(exit)) {
+            metrics.reconciled(controller.kind, exit.value.outcome, seconds)
+            if (exit.value.result._tag === "RequeueAfter") {
+              await Effect.runPromiseWith(context)(queue.enqueueAfter(controller.kind, job.data, exit.value.result.millis))
+            }
+            continue
+          }
+          if (isConflict(exit.cause)) {
+            metrics.reconciled(controller.kind, "conflict", seconds)
+            await Effect.runPromiseWith(context)(queue.enqueueAfter(controller.kind, job.data, 0))
+            continue
+          }
+          metrics.reconciled(controller.kind, "error", seconds)
+          metrics.backoff(controller.kind, job.retryCount + 1)
+          throw new EngineError(failureMessage(exit.cause))
+        }
+      }
+
+      for (const controller of controllers) {
+        yield* queue.ensureQueue(controller.kind)
+        const id = yield* Effect.promise(() =>
+          queue.boss.work<JobData>(
+            queueName(controller.kind),
+            {
+              batchSize: 1,
+              localConcurrency: options.concurrency ?? 4,
+              pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1,
+              notifyPollingIntervalSeconds: options.pollingIntervalSeconds ?? 1
+            },
+            handle(controller)
+          )
+        )
+        workers.push({ queue: queueName(controller.kind), id })
+      }
+
+      yield* startResync(
+        controllers.map((controller) => controller.kind),
+        options.resyncSeconds ?? 600
+      )
+
+      yield* Effect.addFinalizer(() =>
+        Effect.promise(async () => {
+          await Promise.all(workers.map((worker) => queue.boss.offWork(worker.queue, { id: worker.id, wait: false }).catch(() => undefined)))
+          const deadline = Date.now() + (options.shutdownTimeoutMs ?? 10_000)
+          const pending = [...inFlight]
+          const finished = Promise.all(pending.map((fiber) => Effect.runPromise(Fiber.await(fiber))))
+          const timedOut = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), Math.max(0, deadline - Date.now())).unref())
+          if ((await Promise.race([finished, timedOut])) === "timeout") {
+            await Promise.all([...inFlight].map((fiber) => Effect.runPromise(Fiber.interrupt(fiber))))
+          }
+        })
+      )
+    })
+  )
+
+export type { Controller }
+export { RequeueAfter }
