@@ -34,7 +34,11 @@ interface Variable<A> {
   readonly secret?: boolean
 }
 
-const variable = <A>(schema: Schema.Codec<A, string>, example: string, extra: { default?: string; secret?: boolean } = {}): Variable<A> => ({
+const variable = <A, const E extends { default?: string; secret?: boolean } = {}>(
+  schema: Schema.Codec<A, string>,
+  example: string,
+  extra: E = {} as E
+): Variable<A> & E => ({
   schema,
   example,
   ...extra

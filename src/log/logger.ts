@@ -40,6 +40,8 @@ export const makeLogger = (options: { level: LevelWithSilent; destination?: pino
       level: options.level,
       base: { service: "deploy-mcp" },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // Serialize requests and errors to plain objects first; `redact` below then scrubs them.
+      serializers: { req: pino.stdSerializers.req, res: pino.stdSerializers.res, err: pino.stdSerializers.err },
       formatters: { log: (object) => redact(object) as Record<string, unknown> },
       hooks: {
         logMethod(args, method) {

@@ -1,0 +1,17 @@
+/**
+ * Which controllers run in this process, and the provider layers they need, from configuration.
+ * Each controller module adds itself here; the engine itself knows nothing about kinds.
+ */
+import { Layer } from "effect"
+import type { AppConfigValues } from "../src/config/config.ts"
+import type { Platform } from "../src/system/platform.ts"
+import { runControllers, type EngineOptions } from "./engine/engine.ts"
+
+export interface ControllerSettings {
+  readonly config: AppConfigValues
+  readonly engine?: EngineOptions
+}
+
+/** A layer that runs every controller for as long as it lives. */
+export const controllersLayer = (settings: ControllerSettings): Layer.Layer<never, unknown, Platform> =>
+  runControllers([], { concurrency: settings.config.WORKER_CONCURRENCY, ...settings.engine })

@@ -1,0 +1,129 @@
+/**
+ * Starting and stopping the whole system: configuration → database (embedded by default) →
+ * migrations → platform services → controllers → HTTP server. Used by `npm start` and by e2e tests,
+ * which run the real thing.
+ */
+import { Layer, ManagedRuntime, Result } from "effect"
+import path from "node:path"
+import pg from "pg"
+import { controllersLayer } from "../../controllers/registry.ts"
+import type { EngineOptions } from "../../controllers/engine/engine.ts"
+import { decodeConfig, secretVariableNames, type AppConfigValues, ConfigError } from "../config/config.ts"
+import { loadOrCreateDataKey } from "../crypto/data-key.ts"
+import { parseKey } from "../crypto/secret-box.ts"
+import { startEmbeddedPostgres, type EmbeddedDatabase } from "../db/embedded.ts"
+import { migrate, MigrationError } from "../db/migrate.ts"
+import { makeLogger, registerSecret, type Logger } from "../log/logger.ts"
+import { buildHttpServer } from "../server/http.ts"
+import { platformLayer, type Platform } from "./platform.ts"
+import type { FastifyInstance } from "fastify"
+import type pino from "pino"
+
+export class StartupError extends Error {
+  override readonly name = "StartupError"
+}
+
+export interface StartOptions {
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** Extra layers for tests (e.g. a controller that flips conditions). */
+  readonly engine?: EngineOptions
+  readonly queue?: { readonly heartbeatSeconds?: number; readonly monitorIntervalSeconds?: number }
+  readonly logDestination?: pino.DestinationStream
+}
+
+export interface RunningSystem {
+  readonly config: AppConfigValues
+  readonly url: string
+  readonly databaseUrl: string
+  readonly pool: pg.Pool
+  readonly runtime: ManagedRuntime.ManagedRuntime<Platform, unknown>
+  readonly http: FastifyInstance
+  readonly logger: Logger
+  readonly embedded: boolean
+  stop(): Promise<void>
+}
+
+const resolveKeys = async (config: AppConfigValues, embedded: boolean): Promise<{ current: Buffer; previous: Array<Buffer> }> => {
+  const previous = (config.DATA_ENCRYPTION_OLD_KEYS ?? "").split(",").filter(Boolean).map(parseKey)
+  if (config.DATA_ENCRYPTION_KEY) return { current: parseKey(config.DATA_ENCRYPTION_KEY), previous }
+  if (!embedded) {
+    // Replicas sharing an external database must share the key; a per-machine key would split them.
+    throw new StartupError(
+      "DATA_ENCRYPTION_KEY is required when DATABASE_URL is set (every replica must use the same key). Example of a good value: DATA_ENCRYPTION_KEY=$(openssl rand -base64 32)"
+    )
+  }
+  return { current: await loadOrCreateDataKey(config.DATA_DIR), previous }
+}
+
+export const startSystem = async (options: StartOptions): Promise<RunningSystem> => {
+  const decoded = decodeConfig(options.env)
+  if (Result.isFailure(decoded)) throw new StartupError(decoded.failure.message)
+  const config = decoded.success
+  for (const name of secretVariableNames) registerSecret(options.env[name])
+  const logger = makeLogger({ level: config.LOG_LEVEL, ...(options.logDestination ? { destination: options.logDestination } : {}) })
+
+  let embedded: EmbeddedDatabase | undefined
+  const cleanups: Array<() => Promise<void>> = []
+  const stopAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => logger.warn({ err: error }, "shutdown step failed"))
+  }
+  try {
+    let databaseUrl = config.DATABASE_URL
+    if (!databaseUrl) {
+      embedded = await startEmbeddedPostgres({ dataDir: path.resolve(config.DATA_DIR), onLog: (line) => logger.debug({ postgres: line }) })
+      const stopEmbedded = embedded.stop
+      cleanups.push(stopEmbedded)
+      databaseUrl = embedded.url
+      registerSecret(new URL(databaseUrl).password)
+      logger.info({ dataDir: path.resolve(config.DATA_DIR) }, "embedded PostgreSQL started")
+    }
+    const keys = await resolveKeys(config, embedded !== undefined)
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 20, application_name: "deploy-mcp" })
+    pool.on("error", (error) => logger.warn({ err: error }, "idle database connection failed"))
+    cleanups.push(() => pool.end())
+    const migrated = await migrate(pool).catch((error: unknown) => {
+      if (error instanceof MigrationError) throw new StartupError(`migration ${error.file} failed: ${error.message}`)
+      throw new StartupError(`cannot reach the database: ${(error as Error).message}`)
+    })
+    if (migrated.applied.length) logger.info({ applied: migrated.applied }, "migrations applied")
+
+    const platform = platformLayer({
+      config,
+      databaseUrl,
+      pool,
+      encryptionKey: keys.current,
+      previousKeys: keys.previous,
+      logger,
+      ...(options.queue ? { queue: options.queue } : {})
+    })
+    const withControllers =
+      config.CONTROLLERS === "on"
+        ? Layer.provideMerge(controllersLayer({ config, ...(options.engine ? { engine: options.engine } : {}) }), platform)
+        : platform
+    const runtime = ManagedRuntime.make(withControllers as Layer.Layer<Platform, unknown, never>)
+    await runtime.context()
+    cleanups.push(() => runtime.dispose())
+
+    const publicUrl = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`
+    const http = await buildHttpServer({ runtime, config, logger, publicUrl })
+    await http.listen({ port: config.PORT, host: config.HOST })
+    cleanups.push(() => http.close())
+    const address = http.server.address()
+    const port = typeof address === "object" && address ? address.port : config.PORT
+    return {
+      config,
+      url: `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${port}`,
+      databaseUrl,
+      pool,
+      runtime,
+      http,
+      logger,
+      embedded: embedded !== undefined,
+      stop: stopAll
+    }
+  } catch (error) {
+    await stopAll()
+    if (error instanceof StartupError || error instanceof ConfigError) throw error
+    throw new StartupError((error as Error).message)
+  }
+}
