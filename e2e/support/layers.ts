@@ -7,10 +7,11 @@ import { Database } from "../../src/db/database.ts"
 import { EventStore } from "../../src/store/events.ts"
 import { ObjectStore } from "../../src/store/objects.ts"
 import { UserStore } from "../../src/store/users.ts"
+import { CredentialStore } from "../../src/store/credentials.ts"
 
 export const storeLayer = (pool: pg.Pool, key: Buffer = randomBytes(32)) => {
   const base = Layer.mergeAll(Database.fromPool(pool), SecretBox.layer(key))
-  return Layer.mergeAll(ObjectStore.layer, EventStore.layer, UserStore.layer).pipe(Layer.provideMerge(base))
+  return Layer.mergeAll(ObjectStore.layer, EventStore.layer, UserStore.layer, CredentialStore.layer).pipe(Layer.provideMerge(base))
 }
 
 export type StoreServices = Layer.Success<ReturnType<typeof storeLayer>>

@@ -13,6 +13,7 @@ import type { Logger } from "../log/logger.ts"
 import { EventStore } from "../store/events.ts"
 import { ObjectStore } from "../store/objects.ts"
 import { UserStore } from "../store/users.ts"
+import { CredentialStore } from "../store/credentials.ts"
 
 export interface PlatformInputs {
   readonly config: AppConfigValues
@@ -32,7 +33,7 @@ export const platformLayer = (inputs: PlatformInputs) => {
     SecretBox.layer(inputs.encryptionKey, inputs.previousKeys ?? []),
     AppLogger.layer(inputs.logger)
   )
-  const stores = Layer.mergeAll(ObjectStore.layer, EventStore.layer, UserStore.layer).pipe(Layer.provideMerge(base))
+  const stores = Layer.mergeAll(ObjectStore.layer, EventStore.layer, UserStore.layer, CredentialStore.layer).pipe(Layer.provideMerge(base))
   const queue = ReconcileQueue.layer({ connectionString: inputs.databaseUrl, ...inputs.queue }).pipe(Layer.provideMerge(stores))
   return queue
 }
