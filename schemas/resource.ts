@@ -21,6 +21,8 @@ export const ResourceStatus = Schema.Struct({
   ...StatusBase,
   url: Schema.optionalKey(Schema.String),
   externalId: Schema.optionalKey(Schema.String),
-  credentialsVersion: Schema.optionalKey(Schema.Int)
+  credentialsVersion: Schema.optionalKey(Schema.Int),
+  /** The spec.rotationNonce the stored credentials were minted for; differs from spec while a rotation is pending. */
+  appliedRotationNonce: Schema.optionalKey(Schema.Int)
 })
 export type ResourceStatus = typeof ResourceStatus.Type
