@@ -6,6 +6,8 @@ import { Layer } from "effect"
 import type { AppConfigValues } from "../src/config/config.ts"
 import type { Platform } from "../src/system/platform.ts"
 import { runControllers, type EngineOptions } from "./engine/engine.ts"
+import { resourceController } from "./resource/index.ts"
+import { DatabaseProviderFromConfig } from "../src/providers/database/index.ts"
 
 export interface ControllerSettings {
   readonly config: AppConfigValues
@@ -14,4 +16,6 @@ export interface ControllerSettings {
 
 /** A layer that runs every controller for as long as it lives. */
 export const controllersLayer = (settings: ControllerSettings): Layer.Layer<never, unknown, Platform> =>
-  runControllers([], { concurrency: settings.config.WORKER_CONCURRENCY, ...settings.engine })
+  runControllers([resourceController], { concurrency: settings.config.WORKER_CONCURRENCY, ...settings.engine }).pipe(
+    Layer.provide(DatabaseProviderFromConfig)
+  )
