@@ -14,7 +14,7 @@ export type RuntimeMode = typeof RuntimeMode.Type
 
 /** Normalised GitHub repository reference: "owner/name". */
 export const RepoFullName = Schema.String.check(
-  Schema.isPattern(/^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/, {
+  Schema.isPattern(/^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/u, {
     message: "must be a GitHub repository as \"owner/name\" (for example \"octocat/hello-world\")"
   })
 )
@@ -25,12 +25,12 @@ export const Port = Schema.Int.check(
 
 /** Memory like "512M" or "2G" (docker's notation, what Coolify's limits_memory takes). */
 export const Memory = Schema.String.check(
-  Schema.isPattern(/^[1-9][0-9]*[MG]$/, { message: "memory must be a number followed by M or G, e.g. \"512M\" or \"2G\"" })
+  Schema.isPattern(/^[1-9][0-9]*[MG]$/u, { message: "memory must be a number followed by M or G, e.g. \"512M\" or \"2G\"" })
 )
 
 /** CPU share like "0.5" or "2". */
 export const Cpu = Schema.String.check(
-  Schema.isPattern(/^(0\.[0-9]*[1-9][0-9]*|[1-9][0-9]*(\.[0-9]+)?)$/, { message: "cpu must be a positive number as a string, e.g. \"0.5\" or \"2\"" })
+  Schema.isPattern(/^(0\.[0-9]*[1-9][0-9]*|[1-9][0-9]*(\.[0-9]+)?)$/u, { message: "cpu must be a positive number as a string, e.g. \"0.5\" or \"2\"" })
 )
 
 export const ComputeResources = Schema.Struct({
@@ -39,7 +39,7 @@ export const ComputeResources = Schema.Struct({
 })
 
 export const EnvVarName = Schema.String.check(
-  Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_]*$/u, {
     message: "environment variable names must start with a letter or '_' and contain only letters, digits and '_' (e.g. \"API_URL\")"
   })
 )
@@ -51,13 +51,13 @@ export const Commands = Schema.Struct({
 })
 
 export const Domain = Schema.String.check(
-  Schema.isPattern(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+  Schema.isPattern(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/u, {
     message: "domain must be a lowercase host name such as \"shop.example.com\" (no scheme, no path)"
   })
 )
 
 export const GitSha = Schema.String.check(
-  Schema.isPattern(/^[0-9a-f]{40}$/, { message: "revision must be a full 40-character lowercase hex commit SHA" })
+  Schema.isPattern(/^[0-9a-f]{40}$/u, { message: "revision must be a full 40-character lowercase hex commit SHA" })
 )
 
 export const AppSpec = Schema.Struct({

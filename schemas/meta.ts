@@ -6,7 +6,7 @@ import { Schema } from "effect"
 
 export const API_VERSION = "deploy.mcp/v1" as const
 
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/u
 
 /** A DNS label: what agents use to address objects, and what ends up in host names. */
 export const DnsLabel = Schema.String.check(
@@ -29,7 +29,7 @@ export type Kind = typeof Kind.Type
 export const ConditionStatus = Schema.Literals(["True", "False", "Unknown"])
 export type ConditionStatus = typeof ConditionStatus.Type
 
-const CAMEL_CASE = /^[A-Z][A-Za-z0-9]*$/
+const CAMEL_CASE = /^[A-Z][A-Za-z0-9]*$/u
 
 /** Kubernetes-style condition: readers render these, they never re-derive state. */
 export const Condition = Schema.Struct({
