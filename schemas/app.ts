@@ -87,7 +87,11 @@ export const DeploymentRecord = Schema.Struct({
   redeployNonce: Schema.Int,
   state: DeploymentState,
   startedAt: Schema.String,
-  finishedAt: Schema.optionalKey(Schema.String)
+  finishedAt: Schema.optionalKey(Schema.String),
+  /** Digest of the settings and env the deployment was started with: a change deploys again. */
+  configHash: Schema.optionalKey(Schema.String),
+  /** Resource name → credentials version injected into this deployment: a rotation deploys again. */
+  resourceCredentials: Schema.optionalKey(Schema.Record(Schema.String, Schema.Int))
 })
 export type DeploymentRecord = typeof DeploymentRecord.Type
 
