@@ -60,6 +60,7 @@ export const variables = {
   COOLIFY_TOKEN: variable(NonEmpty, "1|abcdef… (Coolify → Keys & Tokens → API tokens)", { secret: true }),
   COOLIFY_PROJECT: variable(NonEmpty, "a Coolify project uuid"),
   COOLIFY_SERVER: variable(NonEmpty, "a Coolify server uuid"),
+  COOLIFY_REQUESTS_PER_MINUTE: variable(PositiveInt, "190", { default: "190" }),
   TURSO_API_URL: variable(HttpUrl, "https://api.turso.tech", { default: "https://api.turso.tech" }),
   TURSO_ORG: variable(NonEmpty, "my-org"),
   TURSO_GROUP: variable(NonEmpty, "default", { default: "default" }),

@@ -73,6 +73,8 @@ export class CoolifyApi extends Context.Service<
     /** Queues a deployment; not retried after a timeout or 5xx (that could build twice). */
     readonly deploy: (options: { readonly uuid: string; readonly force?: boolean }) => Effect.Effect<ReadonlyArray<DeployResult>, CoolifyError>;
     readonly getDeployment: (deploymentUuid: string) => Effect.Effect<CoolifyDeployment, CoolifyError>;
+    /** Every deployment still queued or in progress, team-wide, in one call (batch polling). */
+    readonly listRunningDeployments: () => Effect.Effect<ReadonlyArray<CoolifyDeployment>, CoolifyError>;
     /** An app's deployments, newest first, with the total count. */
     readonly listDeployments: (
       appUuid: string,
@@ -213,6 +215,9 @@ const makeCoolifyApi = (rawConfig: CoolifyApiConfig) =>
     const getDeployment = (deploymentUuid: string) =>
       call("GET", "/deployments/{uuid}", [deploymentUuid], CoolifyDeployment, { action: `get deployment ${deploymentUuid}` });
 
+    const listRunningDeployments = () =>
+      call("GET", "/deployments", [], Schema.Array(CoolifyDeployment), { action: "list running deployments" });
+
     const listDeployments = (appUuid: string, options: { readonly skip?: number; readonly take?: number } = {}) =>
       call("GET", "/deployments/applications/{uuid}", [appUuid], DeploymentList, {
         action: `list deployments of application ${appUuid}`,
@@ -261,6 +266,7 @@ const makeCoolifyApi = (rawConfig: CoolifyApiConfig) =>
       deleteEnv,
       deploy,
       getDeployment,
+      listRunningDeployments,
       listDeployments,
       cancelDeployment,
       getApplicationLogs,
