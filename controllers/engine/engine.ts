@@ -8,7 +8,7 @@
  *   enqueue guarantees a fresh reconcile.
  */
 import { Cause, Context, Effect, Exit, Fiber, Layer, Option } from "effect"
-import type { Job } from "pg-boss"
+import type { Job, JobResult } from "pg-boss"
 import type { Kind } from "../../schemas/index.ts"
 import { ObjectStore, type StoredObject } from "../../src/store/objects.ts"
 import type { AnyController, Controller } from "./controller.ts"
@@ -57,11 +57,7 @@ export const reconcileKey = <K extends Kind, E, R>(controller: Controller<K, E, 
     return { result, outcome: outcomeOf(result) } satisfies Outcome
   })
 
-export class EngineError extends Error {
-  override readonly name = "ReconcileFailed"
-}
-
-/** Turn a failed reconcile into an Error for pg-boss (which records it on the job). */
+/** What pg-boss records on a failed job: the typed error's tag and message. */
 const failureMessage = (cause: Cause.Cause<unknown>) => {
   const error = Cause.squash(cause) as { _tag?: string; message?: string }
   return `${error?._tag ?? "Error"}: ${error?.message ?? String(error)}`
@@ -82,37 +78,45 @@ export const runControllers = <R>(controllers: ReadonlyArray<AnyController<R>>, 
       const context = yield* Effect.context<R | ObjectStore | ReconcileQueue>()
       const metrics = options.metrics ?? noMetrics
       const inFlight = new Set<Fiber.Fiber<unknown, unknown>>()
+      const concurrency = options.concurrency ?? 4
       const workers: Array<{ readonly queue: string; readonly id: string }> = []
 
-      const handle = (controller: AnyController<R>) => async (jobs: Array<Job<JobData>>) => {
-        for (const job of jobs) {
-          const started = performance.now()
-          const fiber = Effect.runForkWith(context)(reconcileKey(controller, job.data))
-          inFlight.add(fiber)
-          const abort = () => Effect.runFork(Fiber.interrupt(fiber))
-          job.signal.addEventListener("abort", abort, { once: true })
-          const exit = await Effect.runPromise(Fiber.await(fiber)).finally(() => {
-            inFlight.delete(fiber)
-            job.signal.removeEventListener("abort", abort)
-          })
-          const seconds = (performance.now() - started) / 1000
+      /** One job to its outcome; never throws, so one failing key cannot fail its batch-mates. */
+      const handleJob = async (controller: AnyController<R>, job: Job<JobData>): Promise<JobResult> => {
+        const started = performance.now()
+        const fiber = Effect.runForkWith(context)(reconcileKey(controller, job.data))
+        inFlight.add(fiber)
+        const abort = () => Effect.runFork(Fiber.interrupt(fiber))
+        job.signal.addEventListener("abort", abort, { once: true })
+        const exit = await Effect.runPromise(Fiber.await(fiber)).finally(() => {
+          inFlight.delete(fiber)
+          job.signal.removeEventListener("abort", abort)
+        })
+        const seconds = (performance.now() - started) / 1000
+        try {
           if (Exit.isSuccess(exit)) {
             metrics.reconciled(controller.kind, exit.value.outcome, seconds)
             if (exit.value.result._tag === "RequeueAfter") {
               await Effect.runPromiseWith(context)(queue.enqueueAfter(controller.kind, job.data, exit.value.result.millis))
             }
-            continue
+            return { id: job.id, status: "completed" }
           }
           if (isConflict(exit.cause)) {
             metrics.reconciled(controller.kind, "conflict", seconds)
             await Effect.runPromiseWith(context)(queue.enqueueAfter(controller.kind, job.data, 0))
-            continue
+            return { id: job.id, status: "completed" }
           }
           metrics.reconciled(controller.kind, "error", seconds)
           metrics.backoff(controller.kind, job.retryCount + 1)
-          throw new EngineError(failureMessage(exit.cause))
+          return { id: job.id, status: "failed", output: { name: "ReconcileFailed", message: failureMessage(exit.cause) } }
+        } catch (error) {
+          // The requeue itself failed (database trouble): fail the job so pg-boss retries it.
+          return { id: job.id, status: "failed", output: { name: "RequeueFailed", message: String(error) } }
         }
       }
+
+      const handle = (controller: AnyController<R>) => (jobs: Array<Job<JobData>>) =>
+        Promise.all(jobs.map((job) => handleJob(controller, job)))
 
       for (const controller of controllers) {
         yield* queue.ensureQueue(controller.kind)
@@ -120,8 +124,13 @@ export const runControllers = <R>(controllers: ReadonlyArray<AnyController<R>>, 
           queue.boss.work<JobData>(
             queueName(controller.kind),
             {
-              batchSize: 1,
-              localConcurrency: options.concurrency ?? 4,
+              // Two fetch loops, each taking a batch and reconciling its keys concurrently. With
+              // burstWhenBatchFull a loop refetches at once while the backlog lasts; pg-boss only
+              // polls on its own (or waits for NOTIFY) once a fetch comes back short.
+              batchSize: Math.max(1, Math.ceil(concurrency / 2)),
+              localConcurrency: Math.min(2, concurrency),
+              perJobResults: true,
+              burstWhenBatchFull: true,
               pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1,
               notifyPollingIntervalSeconds: options.pollingIntervalSeconds ?? 1
             },
