@@ -28,19 +28,17 @@ type Action = "created" | "recreated" | "adopted" | "observed"
 
 const hasAnnotation = (object: Resource, key: string) => object.metadata.annotations[key] !== undefined
 
-/** Status and conditions a successful reconcile writes. */
-const readyStatus = (
-  object: Resource,
-  fields: { readonly url: string; readonly externalId: string; readonly credentialsVersion: number; readonly appliedRotationNonce: number },
-  synced: ConditionInput,
-  ready: ConditionInput
-) => ({ fields, conditions: [synced, ready] as const })
+/** What a successful reconcile reports: observed fields plus Synced and Ready. */
+interface ReadyReport {
+  readonly fields: Required<Pick<ResourceStatus, "url" | "externalId" | "credentialsVersion" | "appliedRotationNonce">>
+  readonly conditions: ReadonlyArray<ConditionInput>
+}
 
 const conditionMatches = (existing: Condition | undefined, wanted: ConditionInput) =>
   existing !== undefined && existing.status === wanted.status && existing.reason === wanted.reason && existing.message === wanted.message
 
 /** True when writing would change nothing a reader sees: skip the write (resyncs stay quiet). */
-const statusUnchanged = (object: Resource, next: ReturnType<typeof readyStatus>) => {
+const statusUnchanged = (object: Resource, next: ReadyReport) => {
   const status = object.status
   return (
     status.observedGeneration === object.metadata.generation &&
@@ -168,19 +166,20 @@ const converge = Effect.fn("ResourceController.reconcile")(function*(object: Res
   current = yield* recordExternalName(current, externalName)
 
   const outcome = yield* ensureCredentials(current, database, action === "created" || action === "recreated")
-  if (outcome.rotated) logger.info({ ...logFields, credentialsVersion: outcome.credentials.version }, "credentials rotated")
+  if (outcome.rotated) logger.info({ ...logFields, version: outcome.credentials.version }, "credentials rotated")
 
-  const next = readyStatus(
-    current,
-    { url: database.url, externalId: externalName, credentialsVersion: outcome.credentials.version, appliedRotationNonce: outcome.rotationNonce },
-    syncedCondition(current, action, outcome.rotated, database, provider.provider, outcome.credentials.authToken !== undefined),
-    {
-      type: "Ready",
-      status: "True",
-      reason: "Available",
-      message: `Database "${externalName}" is ready at ${database.url}; get_resource_details returns its connection settings.`
-    }
-  )
+  const next: ReadyReport = {
+    fields: { url: database.url, externalId: externalName, credentialsVersion: outcome.credentials.version, appliedRotationNonce: outcome.rotationNonce },
+    conditions: [
+      syncedCondition(current, action, outcome.rotated, database, provider.provider, outcome.credentials.authToken !== undefined),
+      {
+        type: "Ready",
+        status: "True",
+        reason: "Available",
+        message: `Database "${externalName}" is ready at ${database.url}; get_resource_details returns its connection settings.`
+      }
+    ]
+  }
   if (!statusUnchanged(current, next)) {
     yield* writeStatus(current, (status): ResourceStatus => ({ ...status, ...next.fields }), { conditions: next.conditions })
   }
