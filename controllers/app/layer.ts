@@ -1,0 +1,78 @@
+/**
+ * The App controller with its providers, from configuration: CoolifyApi (paced under Coolify's
+ * rate limit), the shared observations, the Coolify target, and repository access through
+ * GitHub when GITHUB_* is set. Placement comes from the caller (the registry), so the host-aware
+ * layer can replace the single-server default without touching this module.
+ */
+import { Layer } from "effect"
+import type { AppConfigValues } from "../../src/config/config.ts"
+import { CoolifyApi } from "../../src/providers/coolify/index.ts"
+import type { CoolifyApiConfig } from "../../src/providers/coolify/index.ts"
+import { GitHubApi } from "../../src/providers/github/index.ts"
+import type { Platform } from "../../src/system/platform.ts"
+import { runControllers, type EngineOptions } from "../engine/engine.ts"
+import type { Placement } from "../placement/Placement.ts"
+import { makeAppController, providerNotConfiguredController } from "./controller.ts"
+import { CoolifyObservations } from "./observations.ts"
+import { resolveAppControllerSettings, type AppControllerSettings } from "./settings.ts"
+import { RepoAccess } from "./source.ts"
+import { CoolifyTarget } from "./target.ts"
+
+/** Retry-After longer than this is not waited out inside a call: the reconcile requeues instead of holding a worker. */
+const MAX_RETRY_AFTER_IN_CALL_MS = 5_000
+
+export interface AppProvidersOptions {
+  readonly coolify: CoolifyApiConfig
+  readonly projectUuid?: string
+  readonly serverUuid?: string
+  readonly settings?: Partial<AppControllerSettings>
+}
+
+/** Everything the App controller needs besides the platform, Placement and RepoAccess. */
+export const appProvidersLayer = (options: AppProvidersOptions) => {
+  const settings = resolveAppControllerSettings(options.settings)
+  return Layer.mergeAll(
+    CoolifyObservations.layer({ maxAgeMs: settings.observeMaxAgeMs, minIntervalMs: settings.listMinIntervalMs }),
+    CoolifyTarget.layer({
+      ...(options.projectUuid === undefined ? {} : { projectUuid: options.projectUuid }),
+      ...(options.serverUuid === undefined ? {} : { serverUuid: options.serverUuid })
+    })
+  ).pipe(Layer.provideMerge(CoolifyApi.layer({ maxRetryAfterMs: MAX_RETRY_AFTER_IN_CALL_MS, ...options.coolify })))
+}
+
+const githubConfigured = (config: AppConfigValues) =>
+  config.GITHUB_APP_ID !== undefined &&
+  config.GITHUB_APP_PRIVATE_KEY !== undefined &&
+  config.GITHUB_CLIENT_ID !== undefined &&
+  config.GITHUB_CLIENT_SECRET !== undefined
+
+/** GitHub decides public vs. App installation when configured; otherwise every repo is taken as public. */
+export const repoAccessLayerFor = (config: AppConfigValues) =>
+  githubConfigured(config) ? RepoAccess.layerFromGitHub.pipe(Layer.provide(GitHubApi.layerFromAppConfig)) : RepoAccess.layerAssumePublic
+
+export interface AppControllerLayerOptions {
+  readonly config: AppConfigValues
+  readonly engine?: EngineOptions
+  /** Where apps run: Placement.layerSingleServer(APP_DNS_SUFFIX) by default in the registry. */
+  readonly placement: Layer.Layer<Placement, never, Platform>
+  readonly settings?: Partial<AppControllerSettings>
+}
+
+/** Runs the App controller (or its not-configured stand-in) for as long as the layer lives. */
+export const appControllerLayer = (options: AppControllerLayerOptions): Layer.Layer<never, unknown, Platform> => {
+  const { config } = options
+  if (config.COOLIFY_URL === undefined || config.COOLIFY_TOKEN === undefined) {
+    return runControllers([providerNotConfiguredController], options.engine)
+  }
+  const providers = Layer.mergeAll(
+    appProvidersLayer({
+      coolify: { url: config.COOLIFY_URL, token: config.COOLIFY_TOKEN, requestsPerMinute: config.COOLIFY_REQUESTS_PER_MINUTE },
+      ...(config.COOLIFY_PROJECT === undefined ? {} : { projectUuid: config.COOLIFY_PROJECT }),
+      ...(config.COOLIFY_SERVER === undefined ? {} : { serverUuid: config.COOLIFY_SERVER }),
+      ...(options.settings === undefined ? {} : { settings: options.settings })
+    }),
+    repoAccessLayerFor(config),
+    options.placement
+  )
+  return runControllers([makeAppController(options.settings)], options.engine).pipe(Layer.provide(providers))
+}

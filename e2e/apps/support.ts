@@ -1,0 +1,144 @@
+/**
+ * What the App e2e tests share: an engine replica running only the App controller against a
+ * Coolify fake (in this process, or in a child that crash tests kill), a writer that changes
+ * desired state the way tools do (src/desired/write.ts), and readers that wait on conditions.
+ */
+import { randomBytes } from "node:crypto"
+import { Effect, Layer, ManagedRuntime, Option } from "effect"
+import pg from "pg"
+import type { AppSpec, Condition } from "../../schemas/index.ts"
+import { appProvidersLayer, makeAppController, RepoAccess, type AppControllerSettings } from "../../controllers/app/index.ts"
+import { Placement } from "../../controllers/placement/Placement.ts"
+import type { EngineOptions } from "../../controllers/engine/engine.ts"
+import { createObject, deleteObject, updateObjectSpec } from "../../src/desired/write.ts"
+import { makeLogger } from "../../src/log/logger.ts"
+import { AppLogger } from "../../src/log/service.ts"
+import type { CoolifyApiConfig } from "../../src/providers/coolify/index.ts"
+import { ObjectStore, type StoredObject } from "../../src/store/objects.ts"
+import { UserStore } from "../../src/store/users.ts"
+import type { CoolifyFake, FakeApplication } from "../fakes/coolify/index.ts"
+import { engineLayers } from "../support/engine.ts"
+import { waitFor } from "../support/wait.ts"
+import { coolifyAppName } from "../../controllers/app/names.ts"
+
+export type App = StoredObject<"App">
+
+/** Short timings: the fake builds in tens of milliseconds; pg-boss polls deferred jobs every 0.5 s. */
+export const FAST_SETTINGS: Partial<AppControllerSettings> = {
+  deployPollMs: 200,
+  observeMaxAgeMs: 1_000,
+  listMinIntervalMs: 100,
+  startGraceMs: 0,
+  waitRetryMs: 500,
+  deletePollMs: 200,
+  unhealthyRecheckMs: 1_000,
+  createSettleMs: 0
+}
+
+export const FAST_ENGINE: EngineOptions = { pollingIntervalSeconds: 0.5, resyncSeconds: 3600, concurrency: 8 }
+
+export interface AppEngineOptions {
+  readonly databaseUrl: string
+  readonly key: Buffer
+  readonly coolify: CoolifyApiConfig
+  readonly settings?: Partial<AppControllerSettings>
+  readonly engine?: EngineOptions
+  readonly repoAccess?: Layer.Layer<RepoAccess>
+  readonly placement?: Layer.Layer<Placement>
+  readonly dnsSuffix?: string
+  readonly logDestination?: NodeJS.WritableStream
+  readonly poolSize?: number
+}
+
+/** An engine replica running only the App controller, with its own pool and pg-boss. */
+export const startAppEngine = async (options: AppEngineOptions) => {
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 6 })
+  pool.on("error", () => {})
+  const settings = { ...FAST_SETTINGS, ...options.settings }
+  const logger = makeLogger({ level: options.logDestination ? "debug" : "silent", ...(options.logDestination ? { destination: options.logDestination } : {}) })
+  const loggerLayer = AppLogger.layer(logger)
+  const providers = Layer.mergeAll(
+    appProvidersLayer({ coolify: { retryBaseDelayMs: 20, ...options.coolify }, settings }),
+    options.repoAccess ?? RepoAccess.layerAssumePublic,
+    options.placement ?? Placement.layerSingleServer(options.dnsSuffix ?? "apps.test"),
+    loggerLayer
+  ).pipe(Layer.provideMerge(loggerLayer))
+  const layer = engineLayers(
+    pool,
+    { url: options.databaseUrl, key: options.key, queue: { heartbeatSeconds: 10, monitorIntervalSeconds: 1, max: options.poolSize ?? 6 }, engine: { ...FAST_ENGINE, ...options.engine } },
+    [makeAppController(settings)]
+  ).pipe(Layer.provide(providers))
+  const runtime = ManagedRuntime.make(layer)
+  await runtime.context()
+  return {
+    runtime,
+    pool,
+    dispose: async () => {
+      await runtime.dispose()
+      await pool.end()
+    }
+  }
+}
+
+export type AppEngine = Awaited<ReturnType<typeof startAppEngine>>
+
+export const newKey = () => randomBytes(32)
+
+type Runtime = ManagedRuntime.ManagedRuntime<ObjectStore | UserStore, unknown>
+type WriterRuntime = AppEngine["runtime"]
+
+export const ensureUser = (runtime: Runtime, login: string) => runtime.runPromise(UserStore.use((users) => users.ensure(login))).then((user) => user.id)
+
+export const appSpec = (overrides: Partial<AppSpec> = {}): AppSpec => ({
+  repo: "acme/web",
+  branch: "main",
+  revision: null,
+  buildPack: "nixpacks",
+  runtimeMode: "persistent",
+  env: {},
+  resourceRefs: [],
+  redeployNonce: 0,
+  ...overrides
+})
+
+export const createApp = (runtime: WriterRuntime, owner: string, name: string, spec: Partial<AppSpec> = {}) =>
+  runtime.runPromise(createObject(owner, { kind: "App", name, spec: appSpec(spec) }))
+
+export const updateApp = (runtime: WriterRuntime, owner: string, name: string, update: (spec: AppSpec) => AppSpec) =>
+  runtime.runPromise(updateObjectSpec(owner, { kind: "App", name }, update))
+
+export const deleteApp = (runtime: WriterRuntime, owner: string, name: string) => runtime.runPromise(deleteObject(owner, { kind: "App", name }))
+
+export const findApp = (runtime: Runtime, owner: string, name: string): Promise<App | undefined> =>
+  runtime.runPromise(ObjectStore.use((store) => store.find(owner, { kind: "App", name }))).then(Option.getOrUndefined)
+
+export const conditionOf = (object: { readonly status: { readonly conditions?: ReadonlyArray<Condition> } } | undefined, type: string): Condition | undefined =>
+  object?.status.conditions?.find((entry) => entry.type === type)
+
+/** Waits until `check` holds for the app's current generation. */
+export const waitForApp = (runtime: Runtime, owner: string, name: string, check: (app: App) => boolean, what: string, timeoutMs = 20_000) =>
+  waitFor(
+    async () => {
+      const app = await findApp(runtime, owner, name)
+      return app && app.status.observedGeneration === app.metadata.generation && check(app) ? app : undefined
+    },
+    { timeoutMs, what: `${name}: ${what}` }
+  ).catch(async (error: unknown) => {
+    const app = await findApp(runtime, owner, name)
+    throw new Error(`${(error as Error).message}; last status: ${JSON.stringify(app?.status)}`)
+  })
+
+export const waitForReady = (runtime: Runtime, owner: string, name: string, timeoutMs = 20_000) =>
+  waitForApp(runtime, owner, name, (app) => conditionOf(app, "Ready")?.status === "True", "Ready=True", timeoutMs)
+
+export const waitForGone = (runtime: Runtime, owner: string, name: string, timeoutMs = 20_000) =>
+  waitFor(async () => (await findApp(runtime, owner, name)) === undefined, { timeoutMs, what: `App ${name} row gone` })
+
+/** The fake's applications created for (owner, project "default", name). */
+export const coolifyAppsOf = (fake: CoolifyFake, owner: string, name: string): ReadonlyArray<FakeApplication> =>
+  fake.state.applications.filter((app) => app.fields["name"] === coolifyAppName(owner, "default", name))
+
+export const deploymentsOf = (fake: CoolifyFake, app: FakeApplication | undefined) =>
+  app === undefined ? [] : fake.state.deployments.filter((deployment) => deployment.applicationId === app.id)
+
+export const run = <A, E, R>(runtime: ManagedRuntime.ManagedRuntime<R, unknown>, effect: Effect.Effect<A, E, R>) => runtime.runPromise(effect)
