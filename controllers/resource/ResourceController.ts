@@ -10,6 +10,7 @@
 import { Effect, Option } from "effect"
 import { Annotations, Finalizers, type Condition } from "../../schemas/index.ts"
 import type { ResourceStatus } from "../../schemas/index.ts"
+import { Database } from "../../src/db/database.ts"
 import { AppLogger } from "../../src/log/service.ts"
 import { DatabaseProvider, type ProvisionedDatabase } from "../../src/providers/database/index.ts"
 import { CredentialStore } from "../../src/store/credentials.ts"
@@ -18,6 +19,7 @@ import { findCondition, writeStatus, type ConditionInput } from "../engine/condi
 import type { Controller } from "../engine/controller.ts"
 import { Done, RequeueAfter } from "../engine/result.ts"
 import { ensureCredentials } from "./credentials.ts"
+import { wakeDependants } from "./dependants.ts"
 import { externalNameOf } from "./external-name.ts"
 import { describeFailure, isProviderFailure, type ProviderFailure } from "./provider-failure.ts"
 
@@ -181,7 +183,19 @@ const converge = Effect.fn("ResourceController.reconcile")(function*(object: Res
     ]
   }
   if (!statusUnchanged(current, next)) {
-    yield* writeStatus(current, (status): ResourceStatus => ({ ...status, ...next.fields }), { conditions: next.conditions })
+    const becameReady = findCondition(current.status.conditions, "Ready")?.status !== "True"
+    const credentialsChanged = current.status.credentialsVersion !== outcome.credentials.version
+    const database = yield* Database
+    // One transaction: dependants are woken exactly when the status they will read is committed.
+    yield* database.transaction(
+      Effect.gen(function*() {
+        const written = yield* writeStatus(current, (status): ResourceStatus => ({ ...status, ...next.fields }), { conditions: next.conditions })
+        if (becameReady || credentialsChanged) {
+          const woken = yield* wakeDependants(written)
+          if (woken > 0) logger.info({ ...logFields, apps: woken }, "woke the apps that use this resource")
+        }
+      })
+    )
   }
   return Done
 })

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto"
 import { Writable } from "node:stream"
 import { Effect, Layer, ManagedRuntime, Option } from "effect"
 import pg from "pg"
+import type { AnyController } from "../../controllers/engine/controller.ts"
 import { engineLayers } from "../support/engine.ts"
 import { waitFor } from "../support/wait.ts"
 import { resourceController } from "../../controllers/resource/index.ts"
@@ -46,6 +47,8 @@ export const startResourceEngine = async (options: {
   readonly key: Buffer
   readonly provider: DatabaseProviderChoice
   readonly logDestination?: NodeJS.WritableStream
+  /** Controllers for other kinds beside it (e.g. an App controller that records its reconciles). */
+  readonly extraControllers?: ReadonlyArray<AnyController<never>>
 }) => {
   // Small pools: crash tests run several replicas at once against one PostgreSQL.
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 })
@@ -56,7 +59,8 @@ export const startResourceEngine = async (options: {
       : LocalSqliteProvider.layer({ dataDir: options.provider.dataDir })
   const logger = makeLogger({ level: options.logDestination ? "trace" : "silent", ...(options.logDestination ? { destination: options.logDestination } : {}) })
   const layer = engineLayers(pool, { url: options.databaseUrl, key: options.key, queue: { heartbeatSeconds: 10, monitorIntervalSeconds: 1, max: 4 } }, [
-    resourceController
+    resourceController,
+    ...(options.extraControllers ?? [])
   ]).pipe(
     Layer.provide(Layer.mergeAll(provider, AppLogger.layer(logger)))
   )
