@@ -8,6 +8,8 @@ import path from "node:path"
 import pg from "pg"
 import { controllersLayer } from "../../controllers/registry.ts"
 import type { EngineOptions } from "../../controllers/engine/engine.ts"
+import type { AnyController } from "../../controllers/engine/controller.ts"
+import { announceLocalAccessOnFirstStart } from "../auth/first-start.ts"
 import { decodeConfig, secretVariableNames, type AppConfigValues, ConfigError } from "../config/config.ts"
 import { loadOrCreateDataKey } from "../crypto/data-key.ts"
 import { parseKey } from "../crypto/secret-box.ts"
@@ -27,6 +29,8 @@ export interface StartOptions {
   readonly env: Readonly<Record<string, string | undefined>>
   /** Extra layers for tests (e.g. a controller that flips conditions). */
   readonly engine?: EngineOptions
+  /** Extra controllers for tests, run beside the built-in ones. */
+  readonly controllers?: ReadonlyArray<AnyController<Platform>>
   readonly queue?: { readonly heartbeatSeconds?: number; readonly monitorIntervalSeconds?: number }
   readonly logDestination?: pino.DestinationStream
 }
@@ -98,7 +102,7 @@ export const startSystem = async (options: StartOptions): Promise<RunningSystem>
     })
     const withControllers =
       config.CONTROLLERS === "on"
-        ? Layer.provideMerge(controllersLayer({ config, ...(options.engine ? { engine: options.engine } : {}) }), platform)
+        ? Layer.provideMerge(controllersLayer({ config, ...(options.engine ? { engine: options.engine } : {}), ...(options.controllers ? { extraControllers: options.controllers } : {}) }), platform)
         : platform
     const runtime = ManagedRuntime.make(withControllers as Layer.Layer<Platform, unknown, never>)
     await runtime.context()
@@ -110,6 +114,7 @@ export const startSystem = async (options: StartOptions): Promise<RunningSystem>
     cleanups.push(() => http.close())
     const address = http.server.address()
     const port = typeof address === "object" && address ? address.port : config.PORT
+    if (embedded) await announceLocalAccessOnFirstStart(runtime, `${config.PUBLIC_URL ?? `http://localhost:${port}`}/mcp`)
     return {
       config,
       url: `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${port}`,

@@ -1,0 +1,24 @@
+/**
+ * The MCP surface: `registerMcpRoutes` is what src/server/routes/index.ts calls. It builds the MCP
+ * runtime over the running platform, mounts /mcp, and disposes the runtime when the server closes.
+ */
+import type { FastifyInstance } from "fastify"
+import type { ServerContext } from "../server/context.ts"
+import { registerMcpEndpoint } from "./endpoint.ts"
+import { makeMcpRuntime } from "./runtime.ts"
+
+export const registerMcpRoutes = async (app: FastifyInstance, context: ServerContext) => {
+  const runtime = await makeMcpRuntime(context.runtime)
+  app.addHook("onClose", () => runtime.dispose())
+  await registerMcpEndpoint(app, {
+    runtime,
+    logger: context.logger,
+    publicUrl: context.publicUrl,
+    publicUrlConfigured: context.config.PUBLIC_URL !== undefined,
+    bindHost: context.config.HOST,
+    ...(context.config.ALLOWED_ORIGINS ? { allowedOrigins: context.config.ALLOWED_ORIGINS } : {}),
+    rateLimitPerMinute: context.config.MCP_RATE_LIMIT_PER_MINUTE
+  })
+}
+
+export { MCP_PATH } from "./endpoint.ts"

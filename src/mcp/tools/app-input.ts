@@ -1,0 +1,210 @@
+/**
+ * The App fields create_app and update_app share: their input schemas (with descriptions and
+ * examples for the model), and the mapping from tool arguments (snake_case, as agents write them)
+ * to App.spec (schemas/app.ts).
+ */
+import { Effect, Schema } from "effect"
+import {
+  BuildPack,
+  Cpu,
+  DnsLabel,
+  EnvVarName,
+  Memory,
+  Port,
+  ProjectName,
+  ResourceSize,
+  ResourceType,
+  RuntimeMode,
+  type AppSpec
+} from "../../../schemas/index.ts"
+import { AppConfig } from "../../config/config.ts"
+import { normalizeRepoRef } from "../../providers/github/repo-ref.ts"
+import { UserStore } from "../../store/users.ts"
+import { canonicalJson } from "../../store/canonical-json.ts"
+import type { Principal } from "../../auth/api-key-verifier.ts"
+import { ToolError } from "../errors.ts"
+import { DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS } from "../wait-for-app.ts"
+
+const MAX_ENV_VARS = 200
+const MAX_ENV_VALUE = 32_768
+const MAX_COMMAND = 4_096
+
+export const AppName = DnsLabel.annotate({
+  description: "App name: 1-63 lowercase letters, digits or '-'; part of the app's URL",
+  examples: ["shop", "my-saas-api"]
+})
+
+export const ProjectArgument = ProjectName.annotate({
+  description: "Project grouping apps and resources; default \"default\"",
+  examples: ["default"]
+})
+
+export const Branch = Schema.String.check(Schema.isBetweenLength(1, 255, { message: "branch must be 1-255 characters, e.g. \"main\"" })).annotate({
+  description: "Git branch to deploy; pushes to it redeploy the app",
+  default: "main",
+  examples: ["main"]
+})
+
+export const HostHint = DnsLabel.annotate({
+  description: "Optional placement hint: the name of a run host set up by the operator. Omit to let the platform choose",
+  examples: ["s1"]
+})
+
+export const BuildPackArgument = BuildPack.annotate({ default: "nixpacks" })
+export const RuntimeModeArgument = RuntimeMode.annotate({ default: "on_demand" })
+export const PortArgument = Port.annotate({ description: "Port the app listens on inside its container", examples: [3000] })
+export const MemoryArgument = Memory.annotate({ description: "Memory limit, e.g. \"512M\" or \"2G\"", examples: ["512M"] })
+export const CpuArgument = Cpu.annotate({ description: "CPU limit in cores, e.g. \"0.5\" or \"2\"", examples: ["0.5"] })
+
+const EnvValue = Schema.String.check(Schema.isMaxLength(MAX_ENV_VALUE, { message: `environment values are limited to ${MAX_ENV_VALUE} characters` }))
+
+export const EnvVars = Schema.Record(EnvVarName, EnvValue)
+  .check(Schema.isMaxProperties(MAX_ENV_VARS, { message: `at most ${MAX_ENV_VARS} environment variables` }))
+  .annotate({
+    description: "Environment variables (name → value). Values are stored encrypted and only shown by get_app_details with include_env",
+    examples: [{ NODE_ENV: "production", API_URL: "https://api.example.com" }]
+  })
+
+export const EnvVarPatch = Schema.Record(EnvVarName, Schema.NullOr(EnvValue))
+  .check(Schema.isMaxProperties(MAX_ENV_VARS, { message: `at most ${MAX_ENV_VARS} environment variables` }))
+  .annotate({
+    description: "Environment variables to set (name → value) or remove (name → null); names not mentioned are kept",
+    examples: [{ LOG_LEVEL: "debug", OLD_FLAG: null }]
+  })
+
+export const Command = (what: string, example: string) =>
+  Schema.String.check(Schema.isBetweenLength(1, MAX_COMMAND, { message: `${what} must be 1-${MAX_COMMAND} characters` })).annotate({
+    description: `${what}; omit to let the build pack decide`,
+    examples: [example]
+  })
+
+/** An inline resource: a bare name, or a name with the settings to create it with. */
+export const ResourceRequest = Schema.Union([
+  DnsLabel.annotate({ description: "Name of a resource; created as a sqlite database if it does not exist", examples: ["db"] }),
+  Schema.Struct({
+    name: DnsLabel,
+    type: Schema.optionalKey(ResourceType.annotate({ default: "sqlite" })),
+    size: Schema.optionalKey(ResourceSize),
+    region: Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 64)).annotate({ description: "Provider region, e.g. \"fra\"" }))
+  })
+])
+export type ResourceRequest = typeof ResourceRequest.Type
+
+export const ResourceRequests = Schema.Array(ResourceRequest)
+  .check(Schema.isMaxLength(10, { message: "at most 10 resources per app" }))
+  .annotate({
+    description:
+      "Databases the app uses: their connection settings are injected as environment variables (DATABASE_URL, DATABASE_AUTH_TOKEN). Missing ones are created in the same transaction as the app",
+    examples: [["db"], [{ name: "db", type: "sqlite", region: "fra" }]]
+  })
+
+export const Wait = Schema.Boolean.annotate({
+  description: "Wait until the app is Ready or fails, sending progress notifications as its conditions change",
+  default: false
+})
+
+export const WaitTimeoutSeconds = Schema.Int.check(
+  Schema.isBetween({ minimum: 1, maximum: MAX_WAIT_SECONDS }, { message: `wait_timeout_seconds must be a whole number from 1 to ${MAX_WAIT_SECONDS}` })
+).annotate({ description: `How long wait: true waits at most; default ${DEFAULT_WAIT_SECONDS}`, default: DEFAULT_WAIT_SECONDS })
+
+/** Turn a repo argument into "owner/name"; a bare name needs the caller's GitHub login. */
+export const resolveRepo = (principal: Principal, repo: string) =>
+  Effect.gen(function*() {
+    const trimmed = repo.trim()
+    const bare = trimmed !== "" && !trimmed.includes("/") && !trimmed.includes(":")
+    let login = principal.login
+    if (bare) {
+      const users = yield* UserStore
+      const user = yield* users.byId(principal.userId)
+      if (user._tag === "None" || user.value.githubId === null) {
+        return yield* new ToolError({
+          message: `repo "${repo}" is a bare repository name, which means one of your GitHub repositories, but user '${principal.login}' has not signed in with GitHub. Give it as "owner/name" (e.g. "octocat/${trimmed}") or sign in with GitHub on the dashboard first.`
+        })
+      }
+      login = user.value.login
+    }
+    const config = yield* AppConfig
+    const normalized = normalizeRepoRef(repo, login, { host: new URL(config.GITHUB_URL).host })
+    if (normalized._tag === "Failure") return yield* new ToolError({ message: `repo: ${normalized.failure.message}` })
+    return normalized.success.fullName
+  })
+
+/** The arguments both tools use to describe an App (create_app requires repo and name on top). */
+export interface AppFields {
+  readonly branch?: string
+  readonly host?: string | null
+  readonly build_pack?: typeof BuildPack.Type
+  readonly port?: number | null
+  readonly runtime_mode?: typeof RuntimeMode.Type
+  readonly memory?: string | null
+  readonly cpu?: string | null
+  readonly install_command?: string | null
+  readonly build_command?: string | null
+  readonly start_command?: string | null
+}
+
+/** Set or clear (null) one optional key of an object. */
+const withOptional = <T extends object, K extends string, V>(target: T, key: K, value: V | null | undefined, previous?: V): T => {
+  const next = value === undefined ? previous : value === null ? undefined : value
+  const { [key]: _dropped, ...rest } = target as Record<string, unknown>
+  return (next === undefined ? rest : { ...rest, [key]: next }) as T
+}
+
+/** Apply the shared fields to a spec; undefined keeps a value, null removes an optional one. */
+export const applyAppFields = (spec: AppSpec, fields: AppFields): AppSpec => {
+  let next: AppSpec = {
+    ...spec,
+    ...(fields.branch !== undefined ? { branch: fields.branch } : {}),
+    ...(fields.build_pack !== undefined ? { buildPack: fields.build_pack } : {}),
+    ...(fields.runtime_mode !== undefined ? { runtimeMode: fields.runtime_mode } : {})
+  }
+  // A pinned revision belongs to the branch it came from; a new branch starts at its head.
+  if (fields.branch !== undefined && fields.branch !== spec.branch) next = { ...next, revision: null }
+  next = withOptional(next, "port", fields.port, spec.port)
+  next = withOptional(next, "host", fields.host, spec.host)
+  const resources = withOptional(withOptional(spec.resources ?? {}, "memory", fields.memory, spec.resources?.memory), "cpu", fields.cpu, spec.resources?.cpu)
+  next = withOptional(next, "resources", Object.keys(resources).length > 0 ? resources : null)
+  let commands = spec.commands ?? {}
+  commands = withOptional(commands, "install", fields.install_command, spec.commands?.install)
+  commands = withOptional(commands, "build", fields.build_command, spec.commands?.build)
+  commands = withOptional(commands, "start", fields.start_command, spec.commands?.start)
+  next = withOptional(next, "commands", Object.keys(commands).length > 0 ? commands : null)
+  return next
+}
+
+/** The spec of a new App. */
+export const newAppSpec = (repo: string, fields: AppFields, env: Record<string, string>, resourceRefs: ReadonlyArray<string>): AppSpec =>
+  applyAppFields(
+    {
+      repo,
+      branch: "main",
+      revision: null,
+      buildPack: "nixpacks",
+      runtimeMode: "on_demand",
+      env,
+      resourceRefs: [...resourceRefs],
+      redeployNonce: 0
+    },
+    fields
+  )
+
+/** Spec keys a tool sets, by the argument names agents use (for "differs in: …" messages). */
+const ARGUMENT_OF: ReadonlyArray<readonly [string, (spec: AppSpec) => unknown]> = [
+  ["repo", (spec) => spec.repo],
+  ["branch", (spec) => spec.branch],
+  ["build_pack", (spec) => spec.buildPack],
+  ["runtime_mode", (spec) => spec.runtimeMode],
+  ["port", (spec) => spec.port],
+  ["host", (spec) => spec.host],
+  ["memory", (spec) => spec.resources?.memory],
+  ["cpu", (spec) => spec.resources?.cpu],
+  ["install_command", (spec) => spec.commands?.install],
+  ["build_command", (spec) => spec.commands?.build],
+  ["start_command", (spec) => spec.commands?.start],
+  ["env_vars", (spec) => spec.env],
+  ["resources", (spec) => [...spec.resourceRefs].sort()]
+]
+
+/** Arguments whose values differ between two specs (revision and redeploys are not arguments). */
+export const differingArguments = (a: AppSpec, b: AppSpec): ReadonlyArray<string> =>
+  ARGUMENT_OF.filter(([, read]) => canonicalJson(read(a) ?? null) !== canonicalJson(read(b) ?? null)).map(([name]) => name)

@@ -1,0 +1,127 @@
+/** create_app: write an App (and its missing Resources) in one transaction; optionally wait. */
+import { Effect, Option, Schema } from "effect"
+import { DEFAULT_PROJECT } from "../../../schemas/index.ts"
+import { createObject, inTransaction } from "../../desired/write.ts"
+import { NameTaken } from "../../store/errors.ts"
+import { ObjectStore, type StoredObject } from "../../store/objects.ts"
+import { ToolError } from "../errors.ts"
+import { beingDeletedMessage } from "../lookups.ts"
+import { defineTool } from "../tool.ts"
+import { appView, AppView, readinessLine } from "../views.ts"
+import { WaitOutcome } from "../wait-for-app.ts"
+import {
+  AppName,
+  Branch,
+  BuildPackArgument,
+  Command,
+  CpuArgument,
+  differingArguments,
+  EnvVars,
+  HostHint,
+  MemoryArgument,
+  newAppSpec,
+  PortArgument,
+  ProjectArgument,
+  resolveRepo,
+  ResourceRequests,
+  RuntimeModeArgument,
+  Wait,
+  WaitTimeoutSeconds
+} from "./app-input.ts"
+import { ensureResources } from "./inline-resources.ts"
+import { waitIfAsked } from "./wait.ts"
+
+const Input = Schema.Struct({
+  repo: Schema.String.annotate({
+    description: "GitHub repository: a bare name (one of yours), \"owner/name\", or a github.com URL",
+    examples: ["my-saas", "octocat/hello-world", "https://github.com/octocat/hello-world"]
+  }),
+  name: AppName,
+  branch: Schema.optionalKey(Branch),
+  project: Schema.optionalKey(ProjectArgument),
+  host: Schema.optionalKey(HostHint),
+  build_pack: Schema.optionalKey(BuildPackArgument),
+  port: Schema.optionalKey(PortArgument),
+  env_vars: Schema.optionalKey(EnvVars),
+  runtime_mode: Schema.optionalKey(RuntimeModeArgument),
+  memory: Schema.optionalKey(MemoryArgument),
+  cpu: Schema.optionalKey(CpuArgument),
+  install_command: Schema.optionalKey(Command("Install command", "npm ci")),
+  build_command: Schema.optionalKey(Command("Build command", "npm run build")),
+  start_command: Schema.optionalKey(Command("Start command", "npm start")),
+  resources: Schema.optionalKey(ResourceRequests),
+  wait: Schema.optionalKey(Wait),
+  wait_timeout_seconds: Schema.optionalKey(WaitTimeoutSeconds)
+})
+
+const Output = Schema.Struct({
+  app: AppView,
+  created: Schema.Boolean.annotate({ description: "False when an identical app already existed (the call is idempotent)" }),
+  resourcesCreated: Schema.Array(Schema.String),
+  wait: Schema.optionalKey(WaitOutcome)
+})
+
+export const createApp = defineTool({
+  name: "create_app",
+  title: "Create an app",
+  description:
+    "Deploy a GitHub repository as an app. Writes the desired state and returns at once with the app's conditions; controllers build and run it (watch Ready, or pass wait: true). " +
+    "Calling it again with the same name and settings returns the existing app; to change an app use update_app. " +
+    "With `resources`, missing databases are created in the same transaction and their connection settings are injected as environment variables.",
+  input: Input,
+  output: Output,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  run: (input, context) =>
+    Effect.gen(function*() {
+      const owner = context.principal.userId
+      const project = input.project ?? DEFAULT_PROJECT
+      const repo = yield* resolveRepo(context.principal, input.repo)
+      const resourceNames = (input.resources ?? []).map((request) => (typeof request === "string" ? request : request.name))
+      const spec = newAppSpec(repo, input, input.env_vars ?? {}, [...new Set(resourceNames)])
+      const store = yield* ObjectStore
+
+      /** Same name again: identical settings → the existing app; otherwise say what differs. */
+      const existingOutcome = (existing: StoredObject<"App">) =>
+        Effect.gen(function*() {
+          if (existing.metadata.deletionTimestamp) return yield* new ToolError({ message: beingDeletedMessage(existing) })
+          const different = differingArguments(existing.spec, spec)
+          if (different.length > 0) {
+            return yield* new ToolError({
+              message: `App '${input.name}' already exists in project '${project}' with different settings (${different.join(", ")}). Use update_app to change it, or choose another name.`
+            })
+          }
+          return { app: existing, created: false, resourcesCreated: [] as ReadonlyArray<string> }
+        })
+
+      const found = yield* store.find(owner, { kind: "App", project, name: input.name })
+      const written = Option.isSome(found)
+        ? yield* existingOutcome(found.value)
+        : yield* inTransaction(
+            Effect.gen(function*() {
+              const resources = yield* ensureResources(owner, project, input.resources ?? [])
+              const app = yield* createObject(owner, { kind: "App", project, name: input.name, spec: { ...spec, resourceRefs: [...resources.names] } })
+              return { app, created: true, resourcesCreated: resources.created }
+            })
+          ).pipe(
+            // A concurrent identical call won the insert: answer like the idempotent repeat.
+            Effect.catchTag("NameTaken", (error: NameTaken) =>
+              Effect.gen(function*() {
+                if (error.kind !== "App") return yield* error
+                return yield* existingOutcome(yield* store.get(owner, { kind: "App", project, name: input.name }))
+              })
+            )
+          )
+
+      const waited = yield* waitIfAsked(input, written.app, context)
+      const app = waited?.app ?? written.app
+      const summary = written.created
+        ? `Created app '${input.name}' in project '${project}' from ${repo}@${spec.branch}${written.resourcesCreated.length ? ` with new resources ${written.resourcesCreated.join(", ")}` : ""}.`
+        : `App '${input.name}' already exists in project '${project}' with these settings; nothing changed.`
+      return {
+        structured: { app: appView(app), created: written.created, resourcesCreated: written.resourcesCreated, ...(waited ? { wait: waited.outcome } : {}) },
+        text: [summary, waited ? waited.outcome.message : readinessLine(app), waited ? "" : "Pass wait: true, or call get_app_details, to follow the deployment."]
+          .filter(Boolean)
+          .join(" ")
+      }
+    })
+})

@@ -1,0 +1,60 @@
+/** create_resource: write a Resource (a database); the Resource controller provisions it. */
+import { Effect, Option, Schema } from "effect"
+import { DEFAULT_PROJECT, ResourceSize, ResourceType } from "../../../schemas/index.ts"
+import { createObject, inTransaction } from "../../desired/write.ts"
+import { ObjectStore } from "../../store/objects.ts"
+import { ToolError } from "../errors.ts"
+import { beingDeletedMessage, lockResourceNames } from "../lookups.ts"
+import { defineTool } from "../tool.ts"
+import { readinessLine, resourceView, ResourceView } from "../views.ts"
+import { ProjectArgument } from "./app-input.ts"
+import { ResourceName } from "./resource-input.ts"
+
+const Input = Schema.Struct({
+  name: ResourceName,
+  type: Schema.optionalKey(ResourceType.annotate({ default: "sqlite" })),
+  size: Schema.optionalKey(ResourceSize.annotate({ description: "Plan size; default small" })),
+  region: Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 64)).annotate({ description: "Provider region, e.g. \"fra\"; default: the provider's", examples: ["fra"] })),
+  project: Schema.optionalKey(ProjectArgument)
+})
+
+const Output = Schema.Struct({
+  resource: ResourceView,
+  created: Schema.Boolean.annotate({ description: "False when an identical resource already existed" })
+})
+
+export const createResource = defineTool({
+  name: "create_resource",
+  title: "Create a database",
+  description:
+    "Create a database (sqlite: Turso/libSQL). Returns at once; it becomes Ready when provisioned. Use it from an app with create_app/update_app `resources`, or read its URL and token with get_resource_details.",
+  input: Input,
+  output: Output,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  run: (input, context) =>
+    Effect.gen(function*() {
+      const owner = context.principal.userId
+      const project = input.project ?? DEFAULT_PROJECT
+      const spec = { type: input.type ?? "sqlite", ...(input.size ? { size: input.size } : {}), ...(input.region ? { region: input.region } : {}) } as const
+      const result = yield* inTransaction(
+        Effect.gen(function*() {
+          yield* lockResourceNames(owner, project, [input.name])
+          const existing = yield* (yield* ObjectStore).find(owner, { kind: "Resource", project, name: input.name })
+          if (Option.isNone(existing)) return { resource: yield* createObject(owner, { kind: "Resource", project, name: input.name, spec }), created: true }
+          const resource = existing.value
+          if (resource.metadata.deletionTimestamp) return yield* new ToolError({ message: beingDeletedMessage(resource) })
+          const same = resource.spec.type === spec.type && resource.spec.size === input.size && resource.spec.region === input.region
+          if (!same) {
+            return yield* new ToolError({
+              message: `Resource '${input.name}' already exists in project '${project}' with different settings (type ${resource.spec.type}, size ${resource.spec.size ?? "default"}, region ${resource.spec.region ?? "default"}). Choose another name, or delete it first with delete_resource.`
+            })
+          }
+          return { resource, created: false }
+        })
+      )
+      return {
+        structured: { resource: resourceView(result.resource), created: result.created },
+        text: `${result.created ? "Created" : "Already exists:"} resource '${input.name}' (${spec.type}) in project '${project}'. ${readinessLine(result.resource)}`
+      }
+    })
+})

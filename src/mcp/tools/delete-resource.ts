@@ -1,0 +1,62 @@
+/** delete_resource: mark a database for deletion — refused while an app still uses it. */
+import { Effect, Schema } from "effect"
+import { DEFAULT_PROJECT } from "../../../schemas/index.ts"
+import { deleteObject, inTransaction } from "../../desired/write.ts"
+import { ToolError } from "../errors.ts"
+import { appsReferencing, lockResourceNames, requireObject } from "../lookups.ts"
+import { defineTool } from "../tool.ts"
+import { ProjectArgument } from "./app-input.ts"
+import { ResourceName } from "./resource-input.ts"
+
+const Input = Schema.Struct({ name: ResourceName, project: Schema.optionalKey(ProjectArgument) })
+
+const Output = Schema.Struct({
+  name: Schema.String,
+  project: Schema.String,
+  deleted: Schema.Boolean.annotate({ description: "True when it is already gone; false while cleanup (finalizers) runs" }),
+  deletionTimestamp: Schema.optionalKey(Schema.String),
+  finalizers: Schema.Array(Schema.String)
+})
+
+export const deleteResource = defineTool({
+  name: "delete_resource",
+  title: "Delete a database",
+  description:
+    "Delete a resource (database) and its data at the provider. Refused while an app uses it: remove it from those apps first (update_app resources) or delete them.",
+  input: Input,
+  output: Output,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+  run: (input, context) =>
+    Effect.gen(function*() {
+      const owner = context.principal.userId
+      const project = input.project ?? DEFAULT_PROJECT
+      const result = yield* inTransaction(
+        Effect.gen(function*() {
+          yield* lockResourceNames(owner, project, [input.name])
+          yield* requireObject(owner, "Resource", input.project, input.name)
+          const users = yield* appsReferencing(owner, project, input.name)
+          if (users.length > 0) {
+            const apps = users.map((name) => `'${name}'`).join(", ")
+            return yield* new ToolError({
+              message: `Resource '${input.name}' is used by app${users.length > 1 ? "s" : ""} ${apps} in project '${project}'. Remove it from ${users.length > 1 ? "them" : "it"} first (update_app with resources that leave out '${input.name}') or delete ${users.length > 1 ? "those apps" : "that app"}, then call delete_resource again.`
+            })
+          }
+          return yield* deleteObject(owner, { kind: "Resource", project, name: input.name })
+        })
+      )
+      const { metadata } = result.object
+      const pending = result.deleted ? [] : metadata.finalizers
+      return {
+        structured: {
+          name: metadata.name,
+          project: metadata.project,
+          deleted: result.deleted,
+          ...(metadata.deletionTimestamp ? { deletionTimestamp: metadata.deletionTimestamp } : {}),
+          finalizers: pending
+        },
+        text: result.deleted
+          ? `Resource '${input.name}' is deleted.`
+          : `Resource '${input.name}' is being deleted; pending cleanup: ${pending.join(", ")}. It disappears from list_resources when done.`
+      }
+    })
+})

@@ -1,0 +1,48 @@
+/** whoami: who the key belongs to, the GitHub connection, and how much the user has. */
+import { Effect, Option, Schema } from "effect"
+import { ObjectStore } from "../../store/objects.ts"
+import { UserStore } from "../../store/users.ts"
+import { ToolError } from "../errors.ts"
+import { GitHubAccount } from "../hooks.ts"
+import { defineTool } from "../tool.ts"
+
+const Output = Schema.Struct({
+  user: Schema.Struct({ login: Schema.String, createdAt: Schema.String }),
+  apiKey: Schema.Struct({ prefix: Schema.String.annotate({ description: "Public prefix of the key in use (to revoke it)" }) }),
+  github: Schema.Struct({
+    connected: Schema.Boolean,
+    login: Schema.NullOr(Schema.String),
+    appInstalled: Schema.Boolean,
+    repoScope: Schema.Boolean,
+    hint: Schema.optionalKey(Schema.String)
+  }),
+  counts: Schema.Struct({ apps: Schema.Int, resources: Schema.Int })
+})
+
+export const whoami = defineTool({
+  name: "whoami",
+  title: "Who am I",
+  description:
+    "Show the user this API key belongs to: GitHub login, whether the GitHub App is installed and the repo scope granted (needed for private repos, push deploys and create_github_repo), and how many apps and resources exist. A good first call.",
+  input: Schema.Struct({}),
+  output: Output,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  run: (_input, context) =>
+    Effect.gen(function*() {
+      const { principal } = context
+      const found = yield* (yield* UserStore).byId(principal.userId)
+      if (Option.isNone(found)) return yield* new ToolError({ message: "The user of this API key no longer exists; create a new key." })
+      const user = found.value
+      const github = yield* (yield* GitHubAccount).describe(user)
+      const store = yield* ObjectStore
+      const apps = yield* store.count(user.id, "App")
+      const resources = yield* store.count(user.id, "Resource")
+      const githubText = github.connected
+        ? `GitHub: ${github.login}; App ${github.appInstalled ? "installed" : "not installed"}; repo scope ${github.repoScope ? "granted" : "not granted"}.`
+        : "GitHub: not connected."
+      return {
+        structured: { user: { login: user.login, createdAt: user.createdAt }, apiKey: { prefix: principal.keyPrefix }, github, counts: { apps, resources } },
+        text: `You are '${user.login}' (key ${principal.keyPrefix}). ${githubText}${github.hint ? ` ${github.hint}` : ""} ${apps} app(s), ${resources} resource(s).`
+      }
+    })
+})
