@@ -13,12 +13,18 @@ import { DatabaseProviderFromConfig, type DatabaseProvider } from "../src/provid
 export interface ControllerSettings {
   readonly config: AppConfigValues
   readonly engine?: EngineOptions
-  /** Controllers run beside the built-in ones (tests: e.g. one that flips an App's conditions). */
+  /**
+   * Test hook: controllers to run as well; one for a kind replaces the built-in controller of that
+   * kind (e.g. an App controller that flips conditions on cue).
+   */
   readonly extraControllers?: ReadonlyArray<AnyController<Platform>>
 }
 
+const withExtras = <R>(builtIn: ReadonlyArray<AnyController<R>>, extras: ReadonlyArray<AnyController<R>> = []) =>
+  [...builtIn.filter((controller) => !extras.some((extra) => extra.kind === controller.kind)), ...extras]
+
 /** A layer that runs every controller for as long as it lives. */
 export const controllersLayer = (settings: ControllerSettings): Layer.Layer<never, unknown, Platform> =>
-  runControllers<Platform | DatabaseProvider>([resourceController, ...(settings.extraControllers ?? [])], { concurrency: settings.config.WORKER_CONCURRENCY, ...settings.engine }).pipe(
+  runControllers(withExtras<Platform | DatabaseProvider>([resourceController], settings.extraControllers), { concurrency: settings.config.WORKER_CONCURRENCY, ...settings.engine }).pipe(
     Layer.provide(DatabaseProviderFromConfig)
   )

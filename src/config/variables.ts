@@ -82,6 +82,7 @@ export const variables = {
   METRICS_TOKEN: variable(NonEmpty, "a random string Prometheus sends as a bearer token", { secret: true }),
   OTEL_EXPORTER_OTLP_ENDPOINT: variable(HttpUrl, "http://localhost:4318"),
   MCP_RATE_LIMIT_PER_MINUTE: variable(PositiveInt, "600", { default: "600" }),
+  API_KEY_CACHE_SECONDS: variable(PositiveInt, "5", { default: "5" }),
   ALLOWED_ORIGINS: variable(NonEmpty, "https://claude.ai,https://deploy.example.com")
 } as const
 

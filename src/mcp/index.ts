@@ -8,7 +8,8 @@ import { registerMcpEndpoint } from "./endpoint.ts"
 import { makeMcpRuntime } from "./runtime.ts"
 
 export const registerMcpRoutes = async (app: FastifyInstance, context: ServerContext) => {
-  const runtime = await makeMcpRuntime(context.runtime)
+  // Revocations reach every replica by NOTIFY; the TTL only bounds a missed notification.
+  const runtime = await makeMcpRuntime(context.runtime, { verifier: { ttlMillis: context.config.API_KEY_CACHE_SECONDS * 1000 } })
   app.addHook("onClose", () => runtime.dispose())
   await registerMcpEndpoint(app, {
     runtime,
