@@ -10,6 +10,7 @@ import type { AppSpec, Condition } from "../../schemas/index.ts"
 import { appProvidersLayer, makeAppController, RepoAccess, type AppControllerSettings } from "../../controllers/app/index.ts"
 import { Placement } from "../../controllers/placement/Placement.ts"
 import type { EngineOptions } from "../../controllers/engine/engine.ts"
+import { ReconcileQueue } from "../../controllers/engine/queue.ts"
 import { createObject, deleteObject, updateObjectSpec } from "../../src/desired/write.ts"
 import { makeLogger } from "../../src/log/logger.ts"
 import { AppLogger } from "../../src/log/service.ts"
@@ -142,3 +143,16 @@ export const deploymentsOf = (fake: CoolifyFake, app: FakeApplication | undefine
   app === undefined ? [] : fake.state.deployments.filter((deployment) => deployment.applicationId === app.id)
 
 export const run = <A, E, R>(runtime: ManagedRuntime.ManagedRuntime<R, unknown>, effect: Effect.Effect<A, E, R>) => runtime.runPromise(effect)
+
+/** Reconciles completed for a key so far (pg-boss keeps completed jobs for an hour). */
+const completedReconciles = async (pool: pg.Pool, uid: string): Promise<number> => {
+  const result = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'reconcile-app' AND singleton_key = $1 AND state = 'completed'`, [uid])
+  return result.rows[0]?.n ?? 0
+}
+
+/** Enqueues the app's key (as a resync would) and waits until one more reconcile of it completed. */
+export const reconcileAgain = async (engine: AppEngine, owner: string, uid: string) => {
+  const before = await completedReconciles(engine.pool, uid)
+  await engine.runtime.runPromise(ReconcileQueue.use((queue) => queue.enqueue("App", { owner, uid })))
+  await waitFor(async () => (await completedReconciles(engine.pool, uid)) > before, { what: `another reconcile of ${uid}` })
+}
