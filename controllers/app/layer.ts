@@ -34,6 +34,7 @@ export const appProvidersLayer = (options: AppProvidersOptions) => {
   return Layer.mergeAll(
     CoolifyObservations.layer({ maxAgeMs: settings.observeMaxAgeMs, minIntervalMs: settings.listMinIntervalMs }),
     CoolifyTarget.layer({
+      githubAppsMaxAgeMs: settings.githubSourcesMaxAgeMs,
       ...(options.projectUuid === undefined ? {} : { projectUuid: options.projectUuid }),
       ...(options.serverUuid === undefined ? {} : { serverUuid: options.serverUuid })
     })

@@ -24,6 +24,8 @@ export interface AppControllerSettings {
    * client's request timeout): only a list taken after that is trusted to show it is not there.
    */
   readonly createSettleMs: number
+  /** Coolify's GitHub App sources are listed again after this long when one is missing. */
+  readonly githubSourcesMaxAgeMs: number
   /** Deploy log lines quoted in a BuildFailed or Crashed message. */
   readonly failedLogLines: number
 }
@@ -38,6 +40,7 @@ export const defaultAppControllerSettings: AppControllerSettings = {
   deletePollMs: 3_000,
   unhealthyRecheckMs: 30_000,
   createSettleMs: 15_000,
+  githubSourcesMaxAgeMs: 60_000,
   failedLogLines: 20
 }
 

@@ -33,7 +33,8 @@ export const FAST_SETTINGS: Partial<AppControllerSettings> = {
   waitRetryMs: 500,
   deletePollMs: 200,
   unhealthyRecheckMs: 1_000,
-  createSettleMs: 0
+  createSettleMs: 0,
+  githubSourcesMaxAgeMs: 200
 }
 
 export const FAST_ENGINE: EngineOptions = { pollingIntervalSeconds: 0.5, resyncSeconds: 3600, concurrency: 8 }

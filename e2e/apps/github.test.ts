@@ -1,0 +1,93 @@
+/**
+ * Where Coolify gets the code, decided by GitHub (the GitHub fake): the user's GitHub App
+ * installation for a repo it covers (/applications/private-github-app), a public clone for a
+ * public repo (/applications/public), and for a private repo without the App: nothing created,
+ * Deployed=False WaitingForGitHubApp with the install link — until the App is installed.
+ */
+import assert from "node:assert/strict"
+import { after, afterEach, before, describe, test } from "node:test"
+import { Layer } from "effect"
+import { RepoAccess } from "../../controllers/app/index.ts"
+import { GitHubApi } from "../../src/providers/github/index.ts"
+import { startCoolifyFake, type CoolifyFake } from "../fakes/coolify/index.ts"
+import { startGitHubFake, type GitHubFake } from "../fakes/github/index.ts"
+import { createTestDatabase, type TestDatabase } from "../support/postgres.ts"
+import { conditionOf, coolifyAppsOf, createApp, ensureUser, newKey, startAppEngine, waitForApp, waitForReady, type AppEngine } from "./support.ts"
+
+let db: TestDatabase
+let coolify: CoolifyFake
+let github: GitHubFake
+let engine: AppEngine
+let owner: string
+
+before(async () => {
+  db = await createTestDatabase()
+  coolify = await startCoolifyFake()
+  github = await startGitHubFake({
+    users: [{ login: "alice" }, { login: "bob" }],
+    repos: [
+      { fullName: "alice/private-app", private: true },
+      { fullName: "alice/open-app", private: false },
+      { fullName: "bob/secret", private: true }
+    ]
+  })
+  const installation = await github.install("alice", ["private-app"])
+  // Coolify's GitHub App source is the one for alice's installation.
+  coolify.githubApp.installation_id = installation.id
+  const repoAccess = RepoAccess.layerFromGitHub.pipe(
+    Layer.provide(
+      GitHubApi.layer({
+        webUrl: github.url,
+        apiUrl: github.apiUrl,
+        appId: github.appId,
+        appPrivateKey: github.appPrivateKey,
+        appSlug: github.appSlug,
+        clientId: github.clientId,
+        clientSecret: github.clientSecret
+      })
+    ),
+    Layer.orDie
+  )
+  engine = await startAppEngine({ databaseUrl: db.url, key: newKey(), coolify: { url: coolify.url, token: coolify.token }, repoAccess })
+  owner = await ensureUser(engine.runtime, "apps-github")
+})
+after(async () => {
+  await engine?.dispose()
+  await github?.close()
+  await coolify?.close()
+  await db?.drop()
+})
+afterEach(() => {
+  assert.deepEqual(coolify.violations, [])
+  assert.deepEqual(github.violations, [])
+})
+
+describe("App controller: repository access", () => {
+  test("a private repo the App is installed on is cloned through the user's GitHub App source", async () => {
+    await createApp(engine.runtime, owner, "priv", { repo: "alice/private-app" })
+    await waitForReady(engine.runtime, owner, "priv")
+    const [app] = coolifyAppsOf(coolify, owner, "priv")
+    assert.equal(app?.kind, "private-github-app")
+    assert.equal(app?.fields["git_repository"], "alice/private-app")
+  })
+
+  test("a public repo without the App is cloned publicly", async () => {
+    await createApp(engine.runtime, owner, "open", { repo: "alice/open-app" })
+    await waitForReady(engine.runtime, owner, "open")
+    assert.equal(coolifyAppsOf(coolify, owner, "open")[0]?.kind, "public")
+  })
+
+  test("a private repo without the App waits with the install link, then deploys once the App is installed", async () => {
+    await createApp(engine.runtime, owner, "secret", { repo: "bob/secret" })
+    const waiting = await waitForApp(engine.runtime, owner, "secret", (app) => conditionOf(app, "Deployed")?.reason === "WaitingForGitHubApp", "WaitingForGitHubApp")
+    const message = conditionOf(waiting, "Deployed")?.message ?? ""
+    assert.match(message, /bob\/secret is private/)
+    assert.ok(message.includes(`${github.url}/apps/${github.appSlug}/installations/new`), message)
+    assert.equal(coolifyAppsOf(coolify, owner, "secret").length, 0)
+
+    const installation = await github.install("bob", ["secret"])
+    coolify.state.addGithubApp({ name: "bob", installationId: installation.id })
+    await waitForReady(engine.runtime, owner, "secret")
+    assert.equal(coolifyAppsOf(coolify, owner, "secret")[0]?.kind, "private-github-app")
+  })
+})
