@@ -22,6 +22,8 @@ export interface McpTestSystem {
   readonly system: RunningSystem
   readonly db: TestDatabase
   readonly mcpUrl: string
+  /** The environment the system was started with (to start another replica on the same database). */
+  readonly env: Record<string, string>
   /** Every HTTP status any client of this system received. */
   readonly statuses: Array<number>
   /** A user (with a GitHub identity unless github: false) and a fresh key. */
@@ -35,18 +37,16 @@ let nextGitHubId = 1000
 export const startMcpSystem = async (options: Omit<StartOptions, "env"> & { readonly env?: Record<string, string> } = {}): Promise<McpTestSystem> => {
   const db = await createTestDatabase()
   const dataDir = await tempDir("mcp")
-  const system = await startSystem({
-    ...options,
-    env: {
-      DATABASE_URL: db.url,
-      DATA_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-      DATA_DIR: dataDir,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "silent",
-      ...options.env
-    }
-  }).catch(async (error: unknown) => {
+  const env: Record<string, string> = {
+    DATABASE_URL: db.url,
+    DATA_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    DATA_DIR: dataDir,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "silent",
+    ...options.env
+  }
+  const system = await startSystem({ ...options, env }).catch(async (error: unknown) => {
     await db.drop()
     await removeDir(dataDir)
     throw error
@@ -63,6 +63,7 @@ export const startMcpSystem = async (options: Omit<StartOptions, "env"> & { read
     system,
     db,
     mcpUrl,
+    env,
     statuses,
     createUser: (login, userOptions = {}) =>
       system.runtime.runPromise(

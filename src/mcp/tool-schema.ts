@@ -28,6 +28,12 @@ export const toToolJsonSchema = (schema: Schema.Top, role: "input" | "output"): 
   return { ...root, ...definitions, type: "object" }
 }
 
+/**
+ * The input of a tool without arguments. (An empty Struct alone accepts any object: there are no
+ * properties for the excess-property check to compare against.)
+ */
+export const NoArguments = Schema.Struct({}).check(Schema.isMaxProperties(0, { message: "this tool takes no arguments; call it with {}" }))
+
 /** Per-field explanations for keys a record refuses (the generic message would be "unexpected key"). */
 const RECORD_KEY_RULES: Record<string, string> = {
   env_vars:

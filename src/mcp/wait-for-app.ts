@@ -43,7 +43,9 @@ export const judgeApp = (app: StoredObject<"App">, generation: number): Omit<Wai
   const conditions = app.status.conditions ?? []
   // Failure first: after a failed redeploy the old version may still serve (Ready=True), but the
   // change the caller waits for did not happen.
-  const blocking = conditions.find((condition) => condition.status === "False" && TERMINAL_REASONS.has(condition.reason) && current(condition, generation))
+  const blocked = conditions.filter((condition) => condition.status === "False" && TERMINAL_REASONS.has(condition.reason) && current(condition, generation))
+  // Ready only summarises; the condition it summarises carries the detailed message.
+  const blocking = blocked.find((condition) => condition.type !== "Ready") ?? blocked[0]
   if (blocking) return { outcome: "failed", message: conditionLine(blocking) }
   const ready = findCondition(conditions, "Ready")
   const deployed = findCondition(conditions, "Deployed")
@@ -83,7 +85,7 @@ export const waitForApp = (options: WaitOptions) =>
       const waited = () => Math.round((Date.now() - started) / 100) / 10
       // Subscribe before the first read: a change between the read and the wait is not lost.
       const signal = yield* changes.watch(options.owner, options.uid)
-      let reported = ""
+      let reported: string | undefined
       for (;;) {
         const found = yield* store.getByUid(options.owner, options.uid)
         if (Option.isNone(found) || found.value.kind !== "App") {

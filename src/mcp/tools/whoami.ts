@@ -5,6 +5,7 @@ import { UserStore } from "../../store/users.ts"
 import { ToolError } from "../errors.ts"
 import { GitHubAccount } from "../hooks.ts"
 import { defineTool } from "../tool.ts"
+import { NoArguments } from "../tool-schema.ts"
 
 const Output = Schema.Struct({
   user: Schema.Struct({ login: Schema.String, createdAt: Schema.String }),
@@ -24,7 +25,7 @@ export const whoami = defineTool({
   title: "Who am I",
   description:
     "Show the user this API key belongs to: GitHub login, whether the GitHub App is installed and the repo scope granted (needed for private repos, push deploys and create_github_repo), and how many apps and resources exist. A good first call.",
-  input: Schema.Struct({}),
+  input: NoArguments,
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   run: (_input, context) =>
