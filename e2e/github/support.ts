@@ -103,3 +103,59 @@ export const getApp = (t: GitHubTestSystem, owner: string, name: string) =>
 
 export const countRows = async (t: GitHubTestSystem, sql: string, values: ReadonlyArray<unknown> = []): Promise<number> =>
   Number((await t.db.pool.query<{ n: string }>(sql, values as Array<unknown>)).rows[0]?.n ?? 0)
+
+/** A minimal cookie jar for driving the browser routes with fetch (no redirects followed). */
+export class CookieJar {
+  readonly cookies = new Map<string, string>()
+  /** Raw Set-Cookie headers seen, newest last. */
+  readonly setCookies: Array<string> = []
+  header(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ")
+  }
+  store(response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      this.setCookies.push(line)
+      const [pair = "", ...attributes] = line.split(";")
+      const index = pair.indexOf("=")
+      const name = pair.slice(0, index).trim()
+      const value = pair.slice(index + 1).trim()
+      const expired = attributes.some((attribute) => /^\s*max-age=0\s*$/i.test(attribute) || /^\s*expires=thu, 01 jan 1970/i.test(attribute))
+      if (value === "" || expired) this.cookies.delete(name)
+      else this.cookies.set(name, value)
+    }
+  }
+  async fetch(url: string, init: { readonly method?: string; readonly form?: Record<string, string>; readonly headers?: Record<string, string> } = {}): Promise<Response> {
+    const response = await fetch(url, {
+      method: init.method ?? (init.form ? "POST" : "GET"),
+      redirect: "manual",
+      headers: {
+        ...(this.cookies.size > 0 ? { cookie: this.header() } : {}),
+        ...(init.form ? { "content-type": "application/x-www-form-urlencoded" } : {}),
+        ...init.headers
+      },
+      ...(init.form ? { body: new URLSearchParams(init.form).toString() } : {})
+    })
+    this.store(response)
+    return response
+  }
+}
+
+/**
+ * The whole OAuth round trip without a browser: our /auth/github → the fake's authorize page
+ * (acting at once for the signed-in fake user) → our callback. Returns the callback's answer.
+ */
+export const signInThroughFake = async (t: GitHubTestSystem, jar: CookieJar, login: string, query = ""): Promise<Response> => {
+  t.fake.signIn(login)
+  const start = await jar.fetch(`${t.system.url}/auth/github${query}`)
+  if (start.status !== 302) throw new Error(`/auth/github answered ${start.status}`)
+  const authorize = await fetch(start.headers.get("location") ?? "", { redirect: "manual" })
+  if (authorize.status !== 302) throw new Error(`the fake's authorize page answered ${authorize.status}: ${await authorize.text()}`)
+  return jar.fetch(authorize.headers.get("location") ?? "")
+}
+
+/** The CSRF token in a dashboard page's forms. */
+export const csrfTokenIn = (html: string): string => {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html)
+  if (!match?.[1]) throw new Error("no CSRF token in the page")
+  return match[1]
+}

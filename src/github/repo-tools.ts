@@ -6,6 +6,7 @@ import { Effect, Option, Result, Schema } from "effect"
 import { AppConfig } from "../config/config.ts"
 import { GitHubApi, GitHubAppNotInstalled, GitHubScopeMissing, GitHubUnauthorized, normalizeRepoRef } from "../providers/github/index.ts"
 import { UserStore } from "../store/users.ts"
+import { requireGitHub } from "./api-layer.ts"
 import { GitHubInstallations } from "./installations.ts"
 import { GitHubSignInRequired } from "./installation-setup.ts"
 import { GitHubTokenStore } from "./tokens.ts"
@@ -45,6 +46,7 @@ const signInAgain = (publicUrl: string, scope?: "repo") => (error: GitHubUnautho
   })
 
 export const createGitHubRepoForUser = Effect.fn("github.createGitHubRepoForUser")(function*(userId: string, request: CreateRepoRequest) {
+  yield* requireGitHub
   const publicUrl = publicUrlOf(yield* AppConfig)
   const token = yield* userTokenOf(userId, publicUrl, "repo")
   const api = yield* GitHubApi
@@ -79,6 +81,7 @@ export const createGitHubRepoForUser = Effect.fn("github.createGitHubRepoForUser
  * organization repository, so minting write tokens for those would hand out more than the user has.
  */
 export const pushTokenForUser = Effect.fn("github.pushTokenForUser")(function*(userId: string, repo: string) {
+  yield* requireGitHub
   const config = yield* AppConfig
   const publicUrl = publicUrlOf(config)
   const users = yield* UserStore
@@ -86,7 +89,7 @@ export const pushTokenForUser = Effect.fn("github.pushTokenForUser")(function*(u
   if (Option.isNone(user) || user.value.githubId === null) {
     return yield* new GitHubSignInRequired({ message: `This account has not signed in with GitHub yet. Open ${publicUrl}/auth/github in a browser, sign in, then try again.` })
   }
-  const parsed = normalizeRepoRef(repo, user.value.login, { host: new URL(config.GITHUB_URL).host })
+  const parsed = normalizeRepoRef(repo, user.value.login, { host: new URL(config.GITHUB_URL).hostname })
   if (Result.isFailure(parsed)) return yield* parsed.failure
   const ref = parsed.success
   if (ref.owner.toLowerCase() !== user.value.login.toLowerCase()) {

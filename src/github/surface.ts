@@ -5,7 +5,8 @@
  */
 import { Effect, Layer, ManagedRuntime, Option } from "effect"
 import { ApiKeyStore } from "../auth/api-key-store.ts"
-import { GitHubApi, makeGitHubApi } from "../providers/github/index.ts"
+import { GitHubApi } from "../providers/github/index.ts"
+import { GITHUB_APP_VARIABLES, makeConfiguredGitHubApi, missingGitHubVariables, unconfiguredGitHubApi } from "./api-layer.ts"
 import type { ServerContext } from "../server/context.ts"
 import type { Platform } from "../system/platform.ts"
 import { GitHubInstallations } from "./installations.ts"
@@ -18,7 +19,7 @@ export type GitHubServices = Platform | GitHubInstallations | GitHubTokenStore |
 export interface GitHubSurface {
   readonly context: ServerContext
   readonly keys: BrowserKeys
-  /** Runs route effects. GitHubApi is in it only when `signInEnabled`. */
+  /** Runs route effects (GitHubApi in it is the dying stand-in unless `signInEnabled`). */
   readonly runtime: ManagedRuntime.ManagedRuntime<GitHubServices, unknown>
   /** The GitHub client; one that dies on use when `signInEnabled` is false. */
   readonly api: GitHubApi["Service"]
@@ -29,47 +30,14 @@ export interface GitHubSurface {
   readonly dispose: () => Promise<void>
 }
 
-/** Without credentials the routes that call GitHub are not registered; reaching this is a bug. */
-const notConfigured = () => Effect.die(new Error("GitHub is not configured: GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET are needed"))
-const unconfiguredGitHubApi = GitHubApi.of({
-  oauthAuthorizeUrl: () => "",
-  installUrl: () => Option.none(),
-  exchangeOAuthCode: notConfigured,
-  getAuthenticatedUser: notConfigured,
-  checkUserToken: notConfigured,
-  listUserInstallations: notConfigured,
-  getInstallation: notConfigured,
-  getRepoInstallation: notConfigured,
-  getRepo: notConfigured,
-  createRepo: notConfigured,
-  createRepoPushToken: notConfigured
-})
-
-const SIGN_IN_VARIABLES = ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET"] as const
-
 /** Throws (stopping start-up) only when the App's credentials are present but unusable. */
 export const buildGitHubSurface = async (context: ServerContext): Promise<GitHubSurface> => {
   const { config, logger } = context
-  const missing = SIGN_IN_VARIABLES.filter((name) => config[name] === undefined)
-  if (missing.length > 0 && missing.length < SIGN_IN_VARIABLES.length) {
-    logger.warn({ missing }, `GitHub sign-in is off: ${missing.join(", ")} not set (all of ${SIGN_IN_VARIABLES.join(", ")} are needed)`)
+  const missing = missingGitHubVariables(config)
+  if (missing.length > 0 && missing.length < GITHUB_APP_VARIABLES.length) {
+    logger.warn({ missing }, `GitHub sign-in is off: ${missing.join(", ")} not set (all of ${GITHUB_APP_VARIABLES.join(", ")} are needed)`)
   }
-  const api =
-    missing.length === 0
-      ? Option.some(
-          await Effect.runPromise(
-            makeGitHubApi({
-              webUrl: config.GITHUB_URL,
-              apiUrl: config.GITHUB_API_URL,
-              appId: config.GITHUB_APP_ID ?? "",
-              appPrivateKey: config.GITHUB_APP_PRIVATE_KEY ?? "",
-              clientId: config.GITHUB_CLIENT_ID ?? "",
-              clientSecret: config.GITHUB_CLIENT_SECRET ?? "",
-              ...(config.GITHUB_APP_SLUG === undefined ? {} : { appSlug: config.GITHUB_APP_SLUG })
-            }).pipe(Effect.mapError((error) => new Error(error.message)))
-          )
-        )
-      : Option.none<GitHubApi["Service"]>()
+  const api = await Effect.runPromise(makeConfiguredGitHubApi(config).pipe(Effect.mapError((error) => new Error(error.message))))
 
   let secret = config.SESSION_SECRET
   if (secret === undefined && Option.isSome(api)) {

@@ -7,17 +7,18 @@ import { Layer, ManagedRuntime } from "effect"
 import { coolifyAppLogsLayer } from "../../controllers/app/logs.ts"
 import { ApiKeyStore } from "../auth/api-key-store.ts"
 import { ApiKeyVerifier, type VerifierOptions } from "../auth/api-key-verifier.ts"
+import { gitHubAccountLayer, gitHubToolsLayer, type GitHubToolServices } from "../github/mcp.ts"
 import type { Platform } from "../system/platform.ts"
 import { ObjectChanges } from "./object-changes.ts"
 import { PgListener } from "./pg-listener.ts"
 
-export type McpServices = Platform | PgListener | ApiKeyStore | ApiKeyVerifier | ObjectChanges
+export type McpServices = Platform | PgListener | ApiKeyStore | ApiKeyVerifier | ObjectChanges | GitHubToolServices
 
 /**
  * Implementations of the hooks in hooks.ts (AppLogs, GitHubAccount) and services extra tools
  * need: add `Layer.succeed(AppLogs, …)` or a provider layer here. They may use any McpServices.
  */
-const hookLayers: ReadonlyArray<Layer.Layer<never, never, McpServices>> = [coolifyAppLogsLayer]
+const hookLayers: ReadonlyArray<Layer.Layer<never, never, McpServices>> = [coolifyAppLogsLayer, gitHubAccountLayer]
 
 export interface McpRuntimeOptions {
   readonly verifier?: VerifierOptions
@@ -26,7 +27,7 @@ export interface McpRuntimeOptions {
 export const mcpLayer = (platform: Layer.Layer<Platform>, options: McpRuntimeOptions = {}) => {
   const listener = PgListener.layer.pipe(Layer.provideMerge(platform))
   const keys = ApiKeyStore.layer.pipe(Layer.provideMerge(listener))
-  const services = Layer.mergeAll(ApiKeyVerifier.layer(options.verifier), ObjectChanges.layer).pipe(Layer.provideMerge(keys))
+  const services = Layer.mergeAll(ApiKeyVerifier.layer(options.verifier), ObjectChanges.layer, gitHubToolsLayer).pipe(Layer.provideMerge(keys))
   return hookLayers.reduce<Layer.Layer<McpServices>>((layer, hook) => Layer.provideMerge(hook, layer), services)
 }
 

@@ -2,10 +2,12 @@
 import type { McpTool } from "../tool.ts"
 import type { McpServices } from "../runtime.ts"
 import { createApp } from "./create-app.ts"
+import { createGitHubRepo } from "./create-github-repo.ts"
 import { createResource } from "./create-resource.ts"
 import { deleteApp } from "./delete-app.ts"
 import { deleteResource } from "./delete-resource.ts"
 import { getAppDetails } from "./get-app-details.ts"
+import { getGitHubPushToken } from "./get-github-push-token.ts"
 import { getResourceDetails } from "./get-resource-details.ts"
 import { listApps } from "./list-apps.ts"
 import { listResources } from "./list-resources.ts"
@@ -24,5 +26,7 @@ export const tools: ReadonlyArray<McpTool<McpServices>> = [
   createResource,
   listResources,
   getResourceDetails,
-  deleteResource
+  deleteResource,
+  createGitHubRepo,
+  getGitHubPushToken
 ]
