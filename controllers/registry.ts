@@ -9,6 +9,7 @@ import { runControllers, type EngineOptions } from "./engine/engine.ts"
 import type { AnyController } from "./engine/controller.ts"
 import { resourceController } from "./resource/index.ts"
 import { DatabaseProviderFromConfig, type DatabaseProvider } from "../src/providers/database/index.ts"
+import { hostControllerFromConfig, hostProvidersLayer, type HostProviders } from "./host/index.ts"
 
 export interface ControllerSettings {
   readonly config: AppConfigValues
@@ -25,6 +26,7 @@ const withExtras = <R>(builtIn: ReadonlyArray<AnyController<R>>, extras: Readonl
 
 /** A layer that runs every controller for as long as it lives. */
 export const controllersLayer = (settings: ControllerSettings): Layer.Layer<never, unknown, Platform> =>
-  runControllers(withExtras<Platform | DatabaseProvider>([resourceController], settings.extraControllers), { concurrency: settings.config.WORKER_CONCURRENCY, ...settings.engine }).pipe(
-    Layer.provide(DatabaseProviderFromConfig)
+  runControllers(withExtras<Platform | DatabaseProvider | HostProviders>([resourceController, hostControllerFromConfig(settings.config)], settings.extraControllers), { concurrency: settings.config.WORKER_CONCURRENCY, ...settings.engine }).pipe(
+    Layer.provide(DatabaseProviderFromConfig),
+    Layer.provide(hostProvidersLayer(settings.config))
   )

@@ -33,5 +33,7 @@ export const hostProvidersLayer = (config: AppConfigValues) =>
       : CoolifyServerDirectory.notConfigured
   )
 
+export type HostProviders = Layer.Success<ReturnType<typeof hostProvidersLayer>>
+
 /** The Placement service for the App controller: Hosts when there are run Hosts, else APP_DNS_SUFFIX. */
 export const placementLayerFromConfig = (config: AppConfigValues) => hostPlacementLayer({ fallbackDnsSuffix: config.APP_DNS_SUFFIX })
