@@ -16,6 +16,7 @@ import { noMetrics, type EngineMetrics, type ReconcileOutcome } from "./metrics.
 import { ReconcileQueue, queueName, type JobData } from "./queue.ts"
 import { Done, RequeueAfter, type ReconcileResult } from "./result.ts"
 import { startResync } from "./resync.ts"
+import { spanFromTraceparent } from "../../src/observability/trace-context.ts"
 
 export interface EngineOptions {
   /** Reconciles running at once per kind in this replica. */
@@ -57,6 +58,20 @@ export const reconcileKey = <K extends Kind, E, R>(controller: Controller<K, E, 
     return { result, outcome: outcomeOf(result) } satisfies Outcome
   })
 
+/**
+ * A job's reconcile as a span: the child of the span that enqueued the key (its traceparent), so a
+ * tool call, its transaction, the reconcile and the provider calls share one trace; a key with no
+ * traceparent (resync) starts a trace of its own.
+ */
+const traced = <A, E, R>(kind: string, job: Job<JobData>, effect: Effect.Effect<A, E, R>) => {
+  const parent = spanFromTraceparent(job.data.traceparent)
+  return Effect.withSpan(effect, `reconcile ${kind}`, {
+    kind: "consumer",
+    attributes: { "deploy.kind": kind, "deploy.uid": job.data.uid, "deploy.owner": job.data.owner, "job.id": job.id, "job.retry_count": job.retryCount },
+    ...(parent ? { parent } : { root: true })
+  })
+}
+
 /** What pg-boss records on a failed job: the typed error's tag and message. */
 const failureMessage = (cause: Cause.Cause<unknown>) => {
   const error = Cause.squash(cause) as { _tag?: string; message?: string }
@@ -84,7 +99,7 @@ export const runControllers = <R>(controllers: ReadonlyArray<AnyController<R>>, 
       /** One job to its outcome; never throws, so one failing key cannot fail its batch-mates. */
       const handleJob = async (controller: AnyController<R>, job: Job<JobData>): Promise<JobResult> => {
         const started = performance.now()
-        const fiber = Effect.runForkWith(context)(reconcileKey(controller, job.data))
+        const fiber = Effect.runForkWith(context)(traced(controller.kind, job, reconcileKey(controller, job.data)))
         inFlight.add(fiber)
         const abort = () => Effect.runFork(Fiber.interrupt(fiber))
         job.signal.addEventListener("abort", abort, { once: true })

@@ -17,6 +17,7 @@ import { PgBoss, type Db } from "pg-boss"
 import type { Kind } from "../../schemas/index.ts"
 import { Database } from "../../src/db/database.ts"
 import type { ObjectKey } from "../../src/store/objects.ts"
+import { currentTraceparent } from "../../src/observability/trace-context.ts"
 
 export class QueueError extends Schema.TaggedError<QueueError>()("QueueError", {
   message: Schema.String
@@ -120,28 +121,36 @@ export class ReconcileQueue extends Context.Service<ReconcileQueue, {
           executeSql: (text: string, values?: Array<unknown>) => client.query(text, values)
         }))
 
+        /** The job carries the enqueuing span as its traceparent, so the reconcile joins that trace. */
+        const withTrace = (key: JobData) =>
+          key.traceparent
+            ? Effect.succeed<JobData>({ ...key })
+            : Effect.map(currentTraceparent, (traceparent): JobData => (traceparent ? { ...key, traceparent } : { ...key }))
+
         const enqueue = (kind: QueueKind, key: JobData) =>
           Effect.gen(function*() {
             yield* ensureQueue(kind)
             const db = yield* currentDb
+            const data = yield* withTrace(key)
             yield* Effect.tryPromise({
               try: async () => {
                 // A plain send is due at once and fires the queue's NOTIFY. It returns null when a
                 // job for the key is already waiting (maybe deferred by backoff): move that one to now.
-                const sent = await boss.send(queueName(kind), { ...key }, { singletonKey: key.uid, db, ...RETRY_POLICY })
+                const sent = await boss.send(queueName(kind), data, { singletonKey: key.uid, db, ...RETRY_POLICY })
                 if (sent === null) await boss.update(queueName(kind), undefined, { singletonKey: key.uid, startAfter: new Date(), match: "all", db })
               },
               catch: (cause) => new QueueError({ message: `could not enqueue ${kind} ${key.uid}: ${String(cause)}` })
             })
-          })
+          }).pipe(Effect.withSpan(`enqueue ${kind}`, { kind: "producer", attributes: { "deploy.kind": kind, "deploy.uid": key.uid } }))
 
         const enqueueAfter = (kind: QueueKind, key: JobData, millis: number) =>
           Effect.gen(function*() {
             yield* ensureQueue(kind)
             const db = yield* currentDb
+            const data = yield* withTrace(key)
             yield* Effect.tryPromise({
               try: () =>
-                boss.send(queueName(kind), { ...key }, { singletonKey: key.uid, startAfter: new Date(Date.now() + millis), db, ...RETRY_POLICY }),
+                boss.send(queueName(kind), data, { singletonKey: key.uid, startAfter: new Date(Date.now() + millis), db, ...RETRY_POLICY }),
               catch: (cause) => new QueueError({ message: `could not enqueue ${kind} ${key.uid}: ${String(cause)}` })
             })
           })

@@ -65,6 +65,7 @@ export const makeDatabase = (pool: pg.Pool): Database["Service"] => {
     Effect.flatMap(Effect.gen(function*() { return yield* CurrentTransaction }), (existing) => {
       // Nested transactions join the outer one: one commit, one rollback.
       if (existing) return effect
+      // A span per outermost transaction: traces show the write (and its enqueues) as one unit.
       return Effect.acquireUseRelease(
         Effect.tryPromise({ try: () => pool.connect(), catch: toDatabaseError }).pipe(
           Effect.tap((client) => Effect.tryPromise({ try: () => client.query("BEGIN"), catch: toDatabaseError }).pipe(
@@ -80,7 +81,7 @@ export const makeDatabase = (pool: pg.Pool): Database["Service"] => {
           Exit.isSuccess(exit)
             ? Effect.sync(() => client.release())
             : Effect.promise(() => client.query("ROLLBACK").then(() => client.release(), (error: Error) => client.release(error)))
-      )
+      ).pipe(Effect.withSpan("db.transaction", { attributes: { "db.system": "postgresql" } }))
     })
   return Database.of({ pool, query, currentClient, transaction })
 }

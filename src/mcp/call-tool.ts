@@ -10,6 +10,7 @@ import { AppLogger } from "../log/service.ts"
 import { ObjectNotFound, Conflict, InvalidSpec, NameTaken } from "../store/errors.ts"
 import { InvalidRepoRef } from "../providers/github/repo-ref.ts"
 import { ToolError } from "./errors.ts"
+import { observeToolCall } from "../observability/tool-calls.ts"
 import { notFoundMessage, type TenantKind } from "./lookups.ts"
 import type { McpTool, ToolContext } from "./tool.ts"
 
@@ -37,17 +38,25 @@ const expectedMessage = (error: unknown, context: ToolContext) => {
 }
 
 export const callTool = <R>(tool: McpTool<R>, args: unknown, context: ToolContext) =>
-  Effect.gen(function*() {
+  // Span and metrics per call (src/observability); `outcome` labels how it ended.
+  observeToolCall(tool.name, (outcome) => Effect.gen(function*() {
     const exit = yield* Effect.exit(tool.invoke(args, context))
     if (Exit.isSuccess(exit)) {
+      outcome("ok")
       return { content: [{ type: "text", text: exit.value.text }], structuredContent: exit.value.structuredContent } satisfies CallToolResult
     }
     const cause = exit.cause
-    if (Cause.hasInterruptsOnly(cause)) return errorResult(`${tool.name} was cancelled before it finished.`)
+    if (Cause.hasInterruptsOnly(cause)) {
+      outcome("cancelled")
+      return errorResult(`${tool.name} was cancelled before it finished.`)
+    }
     const failure = Cause.findErrorOption(cause)
     if (Option.isSome(failure)) {
       const message = yield* Effect.exit(expectedMessage(failure.value, context))
-      if (Exit.isSuccess(message) && Option.isSome(message.value)) return errorResult(message.value.value)
+      if (Exit.isSuccess(message) && Option.isSome(message.value)) {
+        outcome("tool_error")
+        return errorResult(message.value.value)
+      }
     }
     const correlationId = randomUUID()
     const logger = yield* AppLogger
@@ -55,4 +64,4 @@ export const callTool = <R>(tool: McpTool<R>, args: unknown, context: ToolContex
     return errorResult(
       `${tool.name} failed because of an internal error; nothing about your request was wrong. It was logged with correlation id ${correlationId}: quote it when reporting the problem, or try again in a moment.`
     )
-  })
+  }))

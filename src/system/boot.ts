@@ -17,6 +17,8 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from "../db/embedded.ts"
 import { migrate, MigrationError } from "../db/migrate.ts"
 import { makeLogger, registerSecret, type Logger } from "../log/logger.ts"
 import { buildHttpServer } from "../server/http.ts"
+import { makeObservability, type Observability } from "../observability/index.ts"
+import type { SpanExporter } from "@opentelemetry/sdk-trace-node"
 import { platformLayer, type Platform } from "./platform.ts"
 import type { FastifyInstance } from "fastify"
 import type pino from "pino"
@@ -33,6 +35,8 @@ export interface StartOptions {
   readonly controllers?: ReadonlyArray<AnyController<Platform>>
   readonly queue?: { readonly heartbeatSeconds?: number; readonly monitorIntervalSeconds?: number }
   readonly logDestination?: pino.DestinationStream
+  /** Tests: trace into this exporter (e.g. InMemorySpanExporter), even without OTEL_EXPORTER_OTLP_ENDPOINT. */
+  readonly traceExporter?: SpanExporter
 }
 
 export interface RunningSystem {
@@ -44,6 +48,8 @@ export interface RunningSystem {
   readonly http: FastifyInstance
   readonly logger: Logger
   readonly embedded: boolean
+  /** Prometheus registry and tracing of this system. */
+  readonly observability: Observability
   stop(): Promise<void>
 }
 
@@ -71,6 +77,9 @@ export const startSystem = async (options: StartOptions): Promise<RunningSystem>
   const stopAll = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => logger.warn({ err: error }, "shutdown step failed"))
   }
+  const observability = makeObservability({ otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, traceExporter: options.traceExporter })
+  // Pushed first, so it runs last: spans of the shutdown itself are still exported.
+  cleanups.push(() => observability.shutdown())
   try {
     let databaseUrl = config.DATABASE_URL
     if (!databaseUrl) {
@@ -99,10 +108,10 @@ export const startSystem = async (options: StartOptions): Promise<RunningSystem>
       previousKeys: keys.previous,
       logger,
       ...(options.queue ? { queue: options.queue } : {})
-    })
+    }).pipe(Layer.provideMerge(observability.layer))
     const withControllers =
       config.CONTROLLERS === "on"
-        ? Layer.provideMerge(controllersLayer({ config, ...(options.engine ? { engine: options.engine } : {}), ...(options.controllers ? { extraControllers: options.controllers } : {}) }), platform)
+        ? Layer.provideMerge(controllersLayer({ config, engine: { metrics: observability.metrics.engine, ...options.engine }, ...(options.controllers ? { extraControllers: options.controllers } : {}) }), platform)
         : platform
     const runtime = ManagedRuntime.make(withControllers as Layer.Layer<Platform, unknown, never>)
     await runtime.context()
@@ -124,6 +133,7 @@ export const startSystem = async (options: StartOptions): Promise<RunningSystem>
       http,
       logger,
       embedded: embedded !== undefined,
+      observability,
       stop: stopAll
     }
   } catch (error) {

@@ -8,6 +8,8 @@
 import { Context, Effect, flow, Layer, Schema } from "effect";
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http";
 import { resolveCoolifyApiConfig } from "./config.ts";
+import type { CoolifyClientEvent } from "./events.ts";
+import { Metrics } from "../../observability/metrics.ts";
 import type { CoolifyApiConfig } from "./config.ts";
 import { CoolifyUnexpectedResponse } from "./errors.ts";
 import type { CoolifyError } from "./errors.ts";
@@ -109,7 +111,14 @@ const CREATE_ENDPOINTS: Readonly<Record<CreateApplicationInput["type"], string>>
 
 const makeCoolifyApi = (rawConfig: CoolifyApiConfig) =>
   Effect.gen(function* () {
-    const config = resolveCoolifyApiConfig(rawConfig);
+    // Every response, retry and rate-limit wait also reaches the running system's metrics
+    // (a no-op where none is provided), whoever builds this client.
+    const metrics = yield* Effect.service(Metrics);
+    const onEvent = (event: CoolifyClientEvent) => {
+      rawConfig.onEvent?.(event);
+      metrics.coolifyEvent(event);
+    };
+    const config = resolveCoolifyApiConfig({ ...rawConfig, onEvent });
     const pacer = yield* makePacer(config.requestsPerMinute, config.rateWindowMs);
     const client = (yield* HttpClient.HttpClient).pipe(
       HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(config.apiUrl), HttpClientRequest.bearerToken(config.token), HttpClientRequest.acceptJson)),
