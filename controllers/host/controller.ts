@@ -132,7 +132,8 @@ export const makeHostController = (settings: HostControllerSettings) => {
             ? { _tag: "Applied", message: outcome.success.message }
             : { _tag: "Failed", reason: "HardeningApplyFailed", message: outcome.success.message }
         } else if (outcome.failure._tag === "CommandTimeout") {
-          apply = { _tag: "Failed", reason: "HardeningApplyTimedOut", message: outcome.failure.message }
+          // Without the process group id, so the same hang repeated is one event with a count.
+          apply = { _tag: "Failed", reason: "HardeningApplyTimedOut", message: outcome.failure.message.replace(/ \(process group \d+\)/, "") }
         } else if (outcome.failure._tag === "HardeningPackFailed") {
           apply = { _tag: "Failed", reason: "HardeningApplyFailed", message: outcome.failure.message }
         } else {

@@ -6,7 +6,7 @@
 import type { HostFacts, HostSpec } from "../../schemas/index.ts"
 import type { ConditionInput } from "../engine/conditions.ts"
 import type { Facts } from "../../src/providers/ssh/index.ts"
-import { describeResources, formatMemory, type Resources } from "./capacity.ts"
+import { describeResources, type Resources } from "./capacity.ts"
 import type { CoolifyServerLookup } from "./coolify-servers.ts"
 
 export type ApplyResult =
@@ -115,12 +115,9 @@ export const statusFromObservation = (observation: Observation, now: Date): Host
     type: "Ready",
     status: "True",
     reason: "HostReady",
-    message: [
-      `Ready for apps: docker ${facts.docker.serverVersion}`,
-      facts.runsc.version !== null ? `gVisor ${facts.runsc.version}` : "no gVisor (apps run with runc)",
-      facts.memory !== null ? `${formatMemory(facts.memory.availableBytes)} memory available` : "free memory unknown",
-      `allocated ${describeResources(observation.allocated)} of ${describeResources(observation.capacity)}.`
-    ].join(", ")
+    // Only what changes rarely: every change of a condition's message is recorded as an event, and
+    // free memory or allocation would add one per check (they are in status.facts and status.allocated).
+    message: `Ready for apps: docker ${facts.docker.serverVersion}, ${facts.runsc.version !== null ? `gVisor ${facts.runsc.version}` : "no gVisor (apps run with runc)"}, capacity ${describeResources(observation.capacity)}.`
   }
   const coolifyServerUuid = observation.coolify._tag === "Found" ? observation.coolify.uuid : observation.coolify._tag === "Unavailable" ? observation.previousCoolifyServerUuid : undefined
   return { conditions: [reachable, hardened, ready], facts: factsForStatus(facts, now), coolifyServerUuid }

@@ -85,7 +85,9 @@ export const hostView = (host: StoredObject<"Host">): HostView => {
     dnsSuffix: host.spec.dnsSuffix,
     capacity: hostCapacity(host.spec.capacity),
     coolifyServerUuid: host.status.coolifyServerUuid,
-    gvisor: typeof host.status.facts?.runscVersion === "string"
+    // --runtime=runsc needs runsc installed AND registered with docker (the 20-gvisor check);
+    // claiming gVisor on a host where docker does not know the runtime would break every deploy.
+    gvisor: typeof host.status.facts?.runscVersion === "string" && host.status.facts?.hardeningChecks?.["20-gvisor"] === true
   }
 }
 

@@ -38,7 +38,7 @@ describe("statusFromObservation", () => {
     const update = statusFromObservation(observation(), NOW)
     const conditions = byType(observation())
     assert.equal(conditions.Hardened?.reason, "HardeningChecksPassed")
-    assert.equal(conditions.Ready?.message, "Ready for apps: docker 27.3.1, gVisor release-20241028.0, 6G memory available, allocated cpu 1.5, memory 2G of cpu 4, memory 8G.")
+    assert.equal(conditions.Ready?.message, "Ready for apps: docker 27.3.1, gVisor release-20241028.0, capacity cpu 4, memory 8G.")
     assert.equal(update.coolifyServerUuid, "srv-1")
     assert.deepEqual(update.facts, {
       dockerVersion: "27.3.1",
