@@ -4,6 +4,10 @@
  * (the cache never holds a key). Revocation is effective at once on every replica: the
  * api_key_changes NOTIFY drops the key here, and the short TTL bounds the damage if a
  * notification is ever missed (the listener also clears everything after a reconnect).
+ *
+ * When an entry expires, the key is re-checked against the database row — still there, not
+ * revoked, same hash — without running argon2 again: that digest was already proven to match
+ * that hash. So an active agent costs one indexed SELECT per TTL, and one argon2 run per process.
  */
 import { Context, Deferred, Effect, Layer, Option } from "effect"
 import type { DatabaseError } from "../db/database.ts"
@@ -29,6 +33,9 @@ export interface VerifierOptions {
 
 export const API_KEY_CHANGES_CHANNEL = "api_key_changes"
 
+/** Bound on remembered keys per process (a digest, a principal and a hash each). */
+const MAX_CACHED_KEYS = 10_000
+
 export class ApiKeyVerifier extends Context.Service<ApiKeyVerifier, {
   /** The key's principal, or None when the key is unknown, revoked or malformed. */
   verify(key: string): Effect.Effect<Option.Option<Principal>, DatabaseError>
@@ -45,7 +52,22 @@ export class ApiKeyVerifier extends Context.Service<ApiKeyVerifier, {
         const ttl = options.ttlMillis ?? 5_000
         const touchInterval = options.touchIntervalMillis ?? 60_000
 
-        const cache = new Map<string, { readonly principal: Principal; readonly expiresAt: number }>()
+        interface Entry {
+          readonly principal: Principal
+          /** The stored hash this key was verified against. */
+          readonly hash: string
+          readonly expiresAt: number
+        }
+        /** Insertion-ordered: the oldest entries are dropped first when it is full. */
+        const cache = new Map<string, Entry>()
+        const remember = (digest: string, entry: Entry) => {
+          cache.delete(digest)
+          cache.set(digest, entry)
+          if (cache.size > MAX_CACHED_KEYS) for (const oldest of cache.keys()) {
+            cache.delete(oldest)
+            break
+          }
+        }
         const inflight = new Map<string, Deferred.Deferred<Option.Option<Principal>, DatabaseError>>()
         const lastTouched = new Map<string, number>()
         const revokedListeners = new Set<(keyId: string) => void>()
@@ -79,25 +101,27 @@ export class ApiKeyVerifier extends Context.Service<ApiKeyVerifier, {
           )
         }
 
-        const lookup = (key: string, digest: string) =>
+        const lookup = (key: string, digest: string, expired: Entry | undefined) =>
           Effect.gen(function*() {
             const startedAt = epoch
             const found = yield* store.findActive(prefixOf(key))
             if (Option.isNone(found)) return Option.none<Principal>()
-            const matches = yield* Effect.promise(() => verifyApiKeyHash(found.value.hash, key))
+            const row = found.value
+            // Proven before for this digest and this very hash: no need to run argon2 again.
+            const matches = expired?.hash === row.hash || (yield* Effect.promise(() => verifyApiKeyHash(row.hash, key)))
             if (!matches) return Option.none<Principal>()
-            const principal: Principal = { keyId: found.value.id, keyPrefix: found.value.prefix, userId: found.value.userId, login: found.value.login }
-            if (epoch === startedAt) cache.set(digest, { principal, expiresAt: Date.now() + ttl })
+            const principal: Principal = { keyId: row.id, keyPrefix: row.prefix, userId: row.userId, login: row.login }
+            if (epoch === startedAt) remember(digest, { principal, hash: row.hash, expiresAt: Date.now() + ttl })
             return Option.some(principal)
           })
 
         /** Concurrent first requests with the same key share one database read and one argon2 run. */
-        const lookupOnce = (key: string, digest: string) =>
+        const lookupOnce = (key: string, digest: string, expired: Entry | undefined) =>
           Effect.uninterruptible(
             Effect.gen(function*() {
               const deferred = yield* Deferred.make<Option.Option<Principal>, DatabaseError>()
               inflight.set(digest, deferred)
-              const exit = yield* Effect.exit(lookup(key, digest))
+              const exit = yield* Effect.exit(lookup(key, digest, expired))
               inflight.delete(digest)
               yield* Deferred.done(deferred, exit)
               return exit
@@ -112,7 +136,7 @@ export class ApiKeyVerifier extends Context.Service<ApiKeyVerifier, {
             if (hit && hit.expiresAt > Date.now()) return touch(hit.principal).pipe(Effect.as(Option.some(hit.principal)))
             if (hit) cache.delete(digest)
             const pending = inflight.get(digest)
-            const verified = pending ? Deferred.await(pending) : lookupOnce(key, digest)
+            const verified = pending ? Deferred.await(pending) : lookupOnce(key, digest, hit)
             return verified.pipe(Effect.tap((principal) => (Option.isSome(principal) ? touch(principal.value) : Effect.void)))
           })
 

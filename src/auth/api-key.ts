@@ -52,7 +52,13 @@ export const normalizePrefix = (text: string): string | undefined => {
   return trimmed.startsWith(KEY_TAG) ? trimmed : `${KEY_TAG}${trimmed}`
 }
 
-export const hashApiKey = (key: string): Promise<string> => argon2.hash(key, { type: argon2.argon2id })
+/**
+ * OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane). The keys carry ~238 random bits, so the
+ * hash guards a leaked table, not guessable passwords; the verifier runs it once per key and process.
+ */
+const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const
+
+export const hashApiKey = (key: string): Promise<string> => argon2.hash(key, ARGON2_OPTIONS)
 
 export const verifyApiKeyHash = (hash: string, key: string): Promise<boolean> => argon2.verify(hash, key).catch(() => false)
 
