@@ -100,105 +100,104 @@ export const makeHostController = (settings: HostControllerSettings) => {
   const failWith = (host: StoredObject<"Host">, error: HostShellError, reason: string) =>
     new HostCheckFailed({ host: host.metadata.name, reason, message: error.message })
 
-  const reconcile = (host: StoredObject<"Host">) =>
-    Effect.gen(function*() {
-      if (settings.privateKey === undefined) {
-        yield* writeStatus(host, (status) => status, {
-          conditions: [
-            { type: "Reachable", status: "Unknown", reason: "SshKeyNotConfigured", message: "SSH_PRIVATE_KEY is not set, so the platform cannot log in to hosts. Set it to the private key whose public half is in the host's authorized_keys." },
-            { type: "Ready", status: "False", reason: "SshKeyNotConfigured", message: "The host cannot be checked until SSH_PRIVATE_KEY is set." }
-          ]
-        })
+  const reconcile = Effect.fn("HostController.reconcile")(function*(host: StoredObject<"Host">) {
+    if (settings.privateKey === undefined) {
+      yield* writeStatus(host, (status) => status, {
+        conditions: [
+          { type: "Reachable", status: "Unknown", reason: "SshKeyNotConfigured", message: "SSH_PRIVATE_KEY is not set, so the platform cannot log in to hosts. Set it to the private key whose public half is in the host's authorized_keys." },
+          { type: "Ready", status: "False", reason: "SshKeyNotConfigured", message: "The host cannot be checked until SSH_PRIVATE_KEY is set." }
+        ]
+      })
+      return recheck
+    }
+    const pinned = host.metadata.annotations[HostAnnotations.hostKey]
+    const target: HostTarget = {
+      address: host.spec.address,
+      port: host.spec.port,
+      user: host.spec.user,
+      privateKey: settings.privateKey,
+      expectedHostKey: pinned
+    }
+    const where = describeTarget(target)
+
+    let observed = yield* Effect.result(gather(target))
+    const hardening = host.spec.hardening
+    const profileDir = hardening !== undefined && Object.hasOwn(profiles, hardening.profile) ? profiles[hardening.profile] : undefined
+    let apply: ApplyResult = { _tag: "NotRequested" }
+    if (Result.isSuccess(observed) && hardening?.apply === true && profileDir !== undefined && observed.success.hardening.status !== "passed") {
+      const outcome = yield* Effect.result(applyHardening(target, hardening.profile, profileDir, applyTimeoutMs))
+      if (Result.isSuccess(outcome)) {
+        apply = outcome.success.ok
+          ? { _tag: "Applied", message: outcome.success.message }
+          : { _tag: "Failed", reason: "HardeningApplyFailed", message: outcome.success.message }
+      } else if (outcome.failure._tag === "CommandTimeout") {
+        // Without the process group id, so the same hang repeated is one event with a count.
+        apply = { _tag: "Failed", reason: "HardeningApplyTimedOut", message: outcome.failure.message.replace(/ \(process group \d+\)/, "") }
+      } else if (outcome.failure._tag === "HardeningPackFailed") {
+        apply = { _tag: "Failed", reason: "HardeningApplyFailed", message: outcome.failure.message }
+      } else {
+        observed = Result.fail(outcome.failure)
+      }
+      // Check again: what the host looks like after the apply is what the conditions report.
+      if (Result.isSuccess(observed)) observed = yield* Effect.result(gather(target))
+    }
+
+    if (Result.isFailure(observed)) {
+      const error = observed.failure
+      const reason = failureReason(error)
+      if (error._tag === "HostKeyMismatch") {
+        const updated = yield* recordHostKey(host, { [HostAnnotations.presentedHostKey]: error.actual })
+        const message = `The SSH host key of ${where} changed: pinned ${error.expected}, presented ${error.actual}. Nothing was run on it. If the host was reinstalled, confirm the new key on the host (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and accept it with: deploy-mcp host trust-key ${host.metadata.name} --fingerprint ${error.actual}. Otherwise treat it as a possible man-in-the-middle.`
+        yield* writeStatus(updated, (status) => status, { conditions: unreachableConditions(reason, message) })
+        // Retrying sooner cannot help; the operator's trust-key enqueues the host at once.
         return recheck
       }
-      const pinned = host.metadata.annotations[HostAnnotations.hostKey]
-      const target: HostTarget = {
-        address: host.spec.address,
-        port: host.spec.port,
-        user: host.spec.user,
-        privateKey: settings.privateKey,
-        expectedHostKey: pinned
-      }
-      const where = describeTarget(target)
+      yield* writeStatus(host, (status) => status, { conditions: unreachableConditions(reason, error.message) })
+      return yield* Effect.fail(failWith(host, error, reason))
+    }
 
-      let observed = yield* Effect.result(gather(target))
-      const hardening = host.spec.hardening
-      const profileDir = hardening !== undefined ? profiles[hardening.profile] : undefined
-      let apply: ApplyResult = { _tag: "NotRequested" }
-      if (Result.isSuccess(observed) && hardening?.apply === true && profileDir !== undefined && observed.success.hardening.status !== "passed") {
-        const outcome = yield* Effect.result(applyHardening(target, hardening.profile, profileDir, applyTimeoutMs))
-        if (Result.isSuccess(outcome)) {
-          apply = outcome.success.ok
-            ? { _tag: "Applied", message: outcome.success.message }
-            : { _tag: "Failed", reason: "HardeningApplyFailed", message: outcome.success.message }
-        } else if (outcome.failure._tag === "CommandTimeout") {
-          // Without the process group id, so the same hang repeated is one event with a count.
-          apply = { _tag: "Failed", reason: "HardeningApplyTimedOut", message: outcome.failure.message.replace(/ \(process group \d+\)/, "") }
-        } else if (outcome.failure._tag === "HardeningPackFailed") {
-          apply = { _tag: "Failed", reason: "HardeningApplyFailed", message: outcome.failure.message }
-        } else {
-          observed = Result.fail(outcome.failure)
+    const facts: Facts = observed.success
+    let current = host
+    if (pinned === undefined || current.metadata.annotations[HostAnnotations.presentedHostKey] !== undefined) {
+      current = yield* recordHostKey(current, { [HostAnnotations.hostKey]: facts.hostKeyFingerprint, [HostAnnotations.presentedHostKey]: null })
+    }
+
+    const directory = yield* CoolifyServerDirectory
+    const coolify = yield* directory.find(host.spec.address)
+    const placed = yield* listAppPlacementsAcrossTenants({ host: host.metadata.name })
+    const allocated = placed.reduce((sum, app) => add(sum, app.request), ZERO)
+    const checkScript = yield* HardeningCheckScript
+    const update = statusFromObservation(
+      {
+        hostName: host.metadata.name,
+        spec: host.spec,
+        target: where,
+        facts,
+        profileKnown: hardening === undefined || profileDir !== undefined,
+        checkScript,
+        apply,
+        coolify,
+        previousCoolifyServerUuid: host.status.coolifyServerUuid,
+        allocated,
+        capacity: hostCapacity(host.spec.capacity)
+      },
+      new Date()
+    )
+    yield* writeStatus(
+      current,
+      (status) => {
+        const { coolifyServerUuid: _previous, ...rest } = status
+        return {
+          ...rest,
+          facts: update.facts,
+          allocated: { cpu: allocated.cpuMillis / 1000, memoryBytes: allocated.memoryBytes },
+          ...(update.coolifyServerUuid !== undefined ? { coolifyServerUuid: update.coolifyServerUuid } : {})
         }
-        // Check again: what the host looks like after the apply is what the conditions report.
-        if (Result.isSuccess(observed)) observed = yield* Effect.result(gather(target))
-      }
-
-      if (Result.isFailure(observed)) {
-        const error = observed.failure
-        const reason = failureReason(error)
-        if (error._tag === "HostKeyMismatch") {
-          const updated = yield* recordHostKey(host, { [HostAnnotations.presentedHostKey]: error.actual })
-          const message = `The SSH host key of ${where} changed: pinned ${error.expected}, presented ${error.actual}. Nothing was run on it. If the host was reinstalled, confirm the new key on the host (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and accept it with: deploy-mcp host trust-key ${host.metadata.name} --fingerprint ${error.actual}. Otherwise treat it as a possible man-in-the-middle.`
-          yield* writeStatus(updated, (status) => status, { conditions: unreachableConditions(reason, message) })
-          // Retrying sooner cannot help; the operator's trust-key enqueues the host at once.
-          return recheck
-        }
-        yield* writeStatus(host, (status) => status, { conditions: unreachableConditions(reason, error.message) })
-        return yield* Effect.fail(failWith(host, error, reason))
-      }
-
-      const facts: Facts = observed.success
-      let current = host
-      if (pinned === undefined || current.metadata.annotations[HostAnnotations.presentedHostKey] !== undefined) {
-        current = yield* recordHostKey(current, { [HostAnnotations.hostKey]: facts.hostKeyFingerprint, [HostAnnotations.presentedHostKey]: null })
-      }
-
-      const directory = yield* CoolifyServerDirectory
-      const coolify = yield* directory.find(host.spec.address)
-      const placed = yield* listAppPlacementsAcrossTenants({ host: host.metadata.name })
-      const allocated = placed.reduce((sum, app) => add(sum, app.request), ZERO)
-      const checkScript = yield* HardeningCheckScript
-      const update = statusFromObservation(
-        {
-          hostName: host.metadata.name,
-          spec: host.spec,
-          target: where,
-          facts,
-          profileKnown: hardening === undefined || profileDir !== undefined,
-          checkScript,
-          apply,
-          coolify,
-          previousCoolifyServerUuid: host.status.coolifyServerUuid,
-          allocated,
-          capacity: hostCapacity(host.spec.capacity)
-        },
-        new Date()
-      )
-      yield* writeStatus(
-        current,
-        (status) => {
-          const { coolifyServerUuid: _previous, ...rest } = status
-          return {
-            ...rest,
-            facts: update.facts,
-            allocated: { cpu: allocated.cpuMillis / 1000, memoryBytes: allocated.memoryBytes },
-            ...(update.coolifyServerUuid !== undefined ? { coolifyServerUuid: update.coolifyServerUuid } : {})
-          }
-        },
-        { conditions: update.conditions }
-      )
-      return recheck
-    })
+      },
+      { conditions: update.conditions }
+    )
+    return recheck
+  })
 
   return { kind: "Host", reconcile } satisfies Controller<"Host", Effect.Error<ReturnType<typeof reconcile>>, Effect.Services<ReturnType<typeof reconcile>>>
 }
