@@ -142,9 +142,17 @@ describe("MCP tools over Streamable HTTP", () => {
     assert.equal(ready.app.url, "https://shop.apps.test")
     assert.deepEqual(ready.app.conditions.map((condition) => condition.type), ["Ready", "Synced", "Deployed"])
 
-    const withEnv = await ok<{ app: AppView; events: Array<{ reason: string }> }>("get_app_details", { name: "shop", include_env: true, deploy_log_lines: 20 })
+    // Events are recorded just after the status write that caused them.
+    const withEnv = await waitFor(async () => {
+      const details = await ok<{ app: AppView; events: Array<{ reason: string }>; deployLogs?: { available: boolean; message?: string } }>("get_app_details", {
+        name: "shop",
+        include_env: true,
+        deploy_log_lines: 20
+      })
+      return details.events.some((event) => event.reason === "Deployed") && details
+    }, { what: "the Deployed event in get_app_details" })
     assert.deepEqual(withEnv.app.env, { NODE_ENV: "production", API_SECRET: "s3cret-value" })
-    assert.ok(withEnv.events.some((event) => event.reason === "Deployed"), "recent events are included")
+    assert.deepEqual(withEnv.deployLogs, { available: false, lines: [], message: "logs unavailable: provider not configured" }, "no Coolify here: the hook says so")
 
     const listed = await ok<{ apps: Array<{ name: string; url?: string; ready: { status: string } }>; count: number }>("list_apps")
     assert.ok(listed.apps.some((app) => app.name === "shop" && app.url === "https://shop.apps.test" && app.ready.status === "True"))
