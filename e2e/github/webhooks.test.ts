@@ -82,6 +82,24 @@ describe("GitHub push webhooks", () => {
     assert.equal(await jobsFor(t, app.metadata.uid), 1)
   })
 
+  test("a push older than the one applied (a late or replayed delivery) does not roll the App back", async () => {
+    await createApp(t, alice, "ordered", "alice/ordered")
+    const at = (sha: string, pushedAt: number) => {
+      const payload = pushEvent({ repoFullName: "alice/ordered", ref: "main", after: sha })
+      return sendWebhook({ url: t.webhookUrl, secret: t.secret, event: "push", payload: { ...payload, repository: { ...payload.repository, pushed_at: pushedAt } } })
+    }
+    const now = Math.floor(Date.now() / 1000)
+    const newer = randomSha()
+    assert.deepEqual(JSON.parse((await at(newer, now)).body), { matched: 1, changed: 1 })
+    const late = await at(randomSha(), now - 60)
+    assert.deepEqual(JSON.parse(late.body), { stale: true, matched: 0, changed: 0 })
+    assert.equal((await getApp(t, alice, "ordered")).spec.revision, newer)
+    assert.ok(t.logs.some((line) => line["msg"] === "push ignored: a newer push of this branch was applied already"))
+    const next = randomSha()
+    assert.deepEqual(JSON.parse((await at(next, now + 1)).body), { matched: 1, changed: 1 })
+    assert.equal((await getApp(t, alice, "ordered")).spec.revision, next)
+  })
+
   test("tags, branch deletions and untracked repositories are ignored with a log line", async () => {
     const app = await createApp(t, alice, "tagged", "alice/tagged")
     const tag = await push("alice/tagged", "refs/tags/v1.0.0", randomSha())

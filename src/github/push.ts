@@ -14,7 +14,27 @@ export interface BranchPush {
   readonly branch: string
   /** 40 lowercase hex characters. */
   readonly sha: string
+  /** When GitHub says the push happened (Unix seconds), if it said. */
+  readonly pushedAt?: number
 }
+
+/**
+ * Records the push as the branch's newest unless a later one was applied already; false for an
+ * older push (a late or replayed delivery), which must not roll Apps back. Pushes in the same
+ * second both apply (GitHub's timestamps have one-second resolution).
+ */
+export const recordBranchHead = (push: BranchPush) =>
+  push.pushedAt === undefined
+    ? Effect.succeed(true)
+    : Database.use((db) =>
+        db.query(
+          `INSERT INTO github_branch_heads (repo_full_name, branch, pushed_at, sha) VALUES (lower($1), $2, $3, $4)
+           ON CONFLICT (repo_full_name, branch) DO UPDATE SET pushed_at = EXCLUDED.pushed_at, sha = EXCLUDED.sha, updated_at = now()
+            WHERE github_branch_heads.pushed_at <= EXCLUDED.pushed_at
+           RETURNING sha`,
+          [push.repoFullName, push.branch, push.pushedAt, push.sha]
+        )
+      ).pipe(Effect.map((result) => result.rowCount === 1))
 
 export interface TrackingApp {
   readonly owner: Owner
@@ -38,14 +58,17 @@ export const findAppsTrackingBranchAcrossTenants = (repoFullName: string, branch
   ).pipe(Effect.map((result) => result.rows))
 
 export interface PushOutcome {
+  /** True when a newer push of the branch was applied before this one: nothing changed. */
+  readonly stale?: true
   /** Apps tracking the repository and branch. */
   readonly matched: number
   /** Apps whose revision changed (generation bumped, reconcile enqueued). */
   readonly changed: number
 }
 
-/** Sets the revision of every tracking App; run it inside the delivery's transaction. */
+/** Sets the revision of every tracking App (unless a newer push won); run it inside the delivery's transaction. */
 export const setRevisionOfTrackingApps = Effect.fn("github.setRevisionOfTrackingApps")(function*(push: BranchPush) {
+  if (!(yield* recordBranchHead(push))) return { stale: true, matched: 0, changed: 0 } satisfies PushOutcome
   const apps = yield* findAppsTrackingBranchAcrossTenants(push.repoFullName, push.branch)
   let changed = 0
   for (const app of apps) {

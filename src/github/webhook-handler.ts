@@ -50,6 +50,13 @@ const BRANCH_PREFIX = "refs/heads/"
 const ZERO_SHA = /^0{40}$/
 const SHA = /^[0-9a-f]{40}$/
 
+const pushedAtOf = (push: PushEvent): { readonly pushedAt?: number } => {
+  const value = push.repository.pushed_at
+  if (typeof value === "number" && Number.isFinite(value)) return { pushedAt: Math.trunc(value) }
+  if (typeof value === "string" && !Number.isNaN(Date.parse(value))) return { pushedAt: Math.trunc(Date.parse(value) / 1000) }
+  return {}
+}
+
 const handlePush = Effect.fn("github.webhook.push")(function*(delivery: WebhookDelivery) {
   const push = yield* decode(PushEvent, delivery)
   const logger = yield* AppLogger
@@ -68,8 +75,9 @@ const handlePush = Effect.fn("github.webhook.push")(function*(delivery: WebhookD
   return yield* inTransaction(
     Effect.gen(function*() {
       if (!(yield* recordDelivery(delivery))) return { status: 200, body: { duplicate: true } } satisfies WebhookOutcome
-      const outcome = yield* setRevisionOfTrackingApps({ repoFullName: push.repository.full_name, branch, sha })
-      if (outcome.matched === 0) logger.info({ ...context, sha }, "push ignored: no App tracks this repository and branch")
+      const outcome = yield* setRevisionOfTrackingApps({ repoFullName: push.repository.full_name, branch, sha, ...pushedAtOf(push) })
+      if (outcome.stale) logger.info({ ...context, sha }, "push ignored: a newer push of this branch was applied already")
+      else if (outcome.matched === 0) logger.info({ ...context, sha }, "push ignored: no App tracks this repository and branch")
       else logger.info({ ...context, sha, ...outcome }, "push applied")
       return { status: 200, body: { ...outcome } } satisfies WebhookOutcome
     })

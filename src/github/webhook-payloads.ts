@@ -28,7 +28,11 @@ export const PushEvent = Schema.Struct({
   ref: Schema.String,
   after: Schema.String,
   deleted: Schema.optionalKey(Schema.Boolean),
-  repository: RepositoryRef
+  repository: Schema.Struct({
+    full_name: Schema.String,
+    /** Push payloads carry Unix seconds here (other events an ISO string); when this push happened. */
+    pushed_at: Schema.optionalKey(Schema.NullOr(Schema.Union([Schema.Number, Schema.String])))
+  })
 })
 export type PushEvent = typeof PushEvent.Type
 
