@@ -120,6 +120,15 @@ describe("GitHub push webhooks", () => {
     assert.ok(messages.includes("push ignored: no App tracks this repository and branch"))
   })
 
+  test("a large genuine push (over Fastify's 1 MiB default, under GitHub's 25 MB) is accepted", async () => {
+    await createApp(t, alice, "big", "alice/big")
+    const sha = randomSha()
+    const payload = { ...pushEvent({ repoFullName: "alice/big", ref: "main", after: sha }), padding: "x".repeat(3 * 1024 * 1024) }
+    const answer = await sendWebhook({ url: t.webhookUrl, secret: t.secret, event: "push", payload })
+    assert.equal(answer.status, 200)
+    assert.equal((await getApp(t, alice, "big")).spec.revision, sha)
+  })
+
   test("unknown events answer 204 and ping answers 200, writing nothing", async () => {
     const before = await countRows(t, `SELECT count(*) AS n FROM github_webhook_deliveries`)
     const star = await sendWebhook({ url: t.webhookUrl, secret: t.secret, event: "star", payload: { action: "created" } })
