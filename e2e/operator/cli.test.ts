@@ -3,6 +3,9 @@
  * `reconcile` run as child processes; tables, JSON/YAML and exit codes are asserted.
  */
 import assert from "node:assert/strict"
+import { execFile } from "node:child_process"
+import path from "node:path"
+import { promisify } from "node:util"
 import { after, before, describe, test } from "node:test"
 import { Effect, ManagedRuntime } from "effect"
 import { parse as parseYaml } from "yaml"
@@ -157,6 +160,17 @@ describe("get", () => {
     assert.equal(result.code, 1)
     assert.equal(lines(result.stderr).length, 1)
     assert.match(result.stderr, /DATA_ENCRYPTION_KEY is required with DATABASE_URL/)
+  })
+})
+
+describe("the installable bin", () => {
+  test("src/cli/bin.js runs the same CLI as npm run cli", async () => {
+    const bin = path.resolve(import.meta.dirname, "../../src/cli/bin.js")
+    // The bin's shebang finds node on PATH: put this Node (24, with type stripping) first.
+    const { stdout } = await promisify(execFile)(bin, ["get", "apps", "--user", "alice", "-o", "json"], {
+      env: { ...env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ""}` }
+    })
+    assert.deepEqual((JSON.parse(stdout) as { items: Array<StoredObject> }).items.map((item) => item.metadata.name), ["blog", "shop"])
   })
 })
 
