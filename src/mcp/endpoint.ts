@@ -18,6 +18,7 @@ import type { McpRuntime } from "./runtime.ts"
 import { authInfoFor, createMcpServer } from "./server.ts"
 import { SessionRegistry, type SessionLimits } from "./sessions.ts"
 import { tools } from "./tools/index.ts"
+import { makeToolsListResponder } from "./tools-list-response.ts"
 
 export const MCP_PATH = "/mcp"
 
@@ -58,6 +59,7 @@ export const registerMcpEndpoint = async (app: FastifyInstance, options: Endpoin
     return yield* ApiKeyVerifier
   }))
   const sessions = new SessionRegistry(() => createMcpServer(runtime, tools), options.sessionLimits)
+  const toolsList = makeToolsListResponder(tools)
   const stopRevocations = verifier.onRevoked((keyId) => sessions.closeForKey(keyId))
   const perKey = new TokenBuckets(options.rateLimitPerMinute)
   // Wrong keys are cheap to send and, with a matching prefix, cost an argon2 run: limit per address.
@@ -143,6 +145,14 @@ export const registerMcpEndpoint = async (app: FastifyInstance, options: Endpoin
       const session = sessions.find(sessionId, principal.keyId)
       if (!session) {
         return sendError(reply, 404, Codes.badRequest, "Session not found: it ended, expired, or belongs to another server replica. Send a new initialize request without Mcp-Session-Id.")
+      }
+      const protocolVersion = request.headers["mcp-protocol-version"]
+      const cached = request.method === "POST"
+        ? toolsList(request.body, { ...(request.headers.accept ? { accept: request.headers.accept } : {}), ...(typeof protocolVersion === "string" ? { protocolVersion } : {}) })
+        : undefined
+      if (cached !== undefined) {
+        session.lastActive = Date.now()
+        return reply.code(200).header("content-type", "application/json").header("mcp-session-id", session.id).send(cached)
       }
       transport = session.transport
       release = sessions.enter(session)

@@ -1,5 +1,5 @@
 /** create_app: write an App (and its missing Resources) in one transaction; optionally wait. */
-import { Effect, Option, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { DEFAULT_PROJECT } from "../../../schemas/index.ts"
 import { createObject, inTransaction } from "../../desired/write.ts"
 import { NameTaken } from "../../store/errors.ts"
@@ -93,24 +93,23 @@ export const createApp = defineTool({
           return { app: existing, created: false, resourcesCreated: [] as ReadonlyArray<string> }
         })
 
-      const found = yield* store.find(owner, { kind: "App", project, name: input.name })
-      const written = Option.isSome(found)
-        ? yield* existingOutcome(found.value)
-        : yield* inTransaction(
-            Effect.gen(function*() {
-              const resources = yield* ensureResources(owner, project, input.resources ?? [])
-              const app = yield* createObject(owner, { kind: "App", project, name: input.name, spec: { ...spec, resourceRefs: [...resources.names] } })
-              return { app, created: true, resourcesCreated: resources.created }
-            })
-          ).pipe(
-            // A concurrent identical call won the insert: answer like the idempotent repeat.
-            Effect.catchTag("NameTaken", (error: NameTaken) =>
-              Effect.gen(function*() {
-                if (error.kind !== "App") return yield* error
-                return yield* existingOutcome(yield* store.get(owner, { kind: "App", project, name: input.name }))
-              })
-            )
-          )
+      // Insert first: the common case costs no extra read. The unique name index turns a repeat
+      // (or a concurrent identical call) into NameTaken, and the whole transaction — including
+      // any resources it created — rolls back before the existing app is compared.
+      const written = yield* inTransaction(
+        Effect.gen(function*() {
+          const resources = yield* ensureResources(owner, project, input.resources ?? [])
+          const app = yield* createObject(owner, { kind: "App", project, name: input.name, spec: { ...spec, resourceRefs: [...resources.names] } })
+          return { app, created: true, resourcesCreated: resources.created }
+        })
+      ).pipe(
+        Effect.catchTag("NameTaken", (error: NameTaken) =>
+          Effect.gen(function*() {
+            if (error.kind !== "App") return yield* error
+            return yield* existingOutcome(yield* store.get(owner, { kind: "App", project, name: input.name }))
+          })
+        )
+      )
 
       const waited = yield* waitIfAsked(input, written.app, context)
       const app = waited?.app ?? written.app
