@@ -43,10 +43,15 @@ const listTools = (url: string, key: string, sessionId: string) =>
 let t: McpTestSystem
 let alice: TestUser
 let bob: TestUser
+/** What the server logged at level error and above. */
+const logLines: Array<string> = []
 
 describe("/mcp endpoint", () => {
   before(async () => {
-    t = await startMcpSystem({ env: { API_KEY_CACHE_SECONDS: "600", ALLOWED_ORIGINS: "https://claude.example" } })
+    t = await startMcpSystem({
+      env: { API_KEY_CACHE_SECONDS: "600", ALLOWED_ORIGINS: "https://claude.example", LOG_LEVEL: "error" },
+      logDestination: { write: (line: string) => void logLines.push(line) }
+    })
     alice = await t.createUser("alice")
     bob = await t.createUser("bob")
   })
@@ -174,13 +179,33 @@ describe("/mcp endpoint", () => {
     assert.ok((await jsonRpcError(huge)).error.message)
   })
 
+  test("an unexpected failure is an isError result quoting a correlation id that the log has, with no internals", async () => {
+    const client = await t.connect(alice.key)
+    await t.db.pool.query("ALTER TABLE objects RENAME TO objects_away")
+    let text: string
+    try {
+      const result = await client.callTool({ name: "list_apps", arguments: {} })
+      assert.equal(result.isError, true)
+      text = textOf(result)
+    } finally {
+      await t.db.pool.query("ALTER TABLE objects_away RENAME TO objects")
+    }
+    const id = /correlation id ([0-9a-f-]{36})/.exec(text)?.[1]
+    assert.ok(id, text)
+    assert.doesNotMatch(text, /objects_away|does not exist|\n\s+at /, `no database error or stack in the result: ${text}`)
+    const logged = logLines.map((line) => JSON.parse(line) as { correlationId?: string; tool?: string; cause?: string }).find((entry) => entry.correlationId === id)
+    assert.equal(logged?.tool, "list_apps")
+    assert.match(logged?.cause ?? "", /objects/, "the log has the real cause")
+  })
+
   test("revoking a key ends its open sessions", async () => {
     const dave = await t.createUser("dave")
     const client = await t.connect(dave.key)
     assert.notEqual((await client.callTool({ name: "whoami", arguments: {} })).isError, true)
     await t.system.runtime.runPromise(ApiKeyStore.use((keys) => keys.revoke(dave.prefix)).pipe(Effect.provide(ApiKeyStore.layer)))
     await waitFor(async () => {
-      const outcome = await client.callTool({ name: "whoami", arguments: {} }).then(
+      // A call in flight when the session is closed gets no answer: bound it, then try again.
+      const outcome = await client.callTool({ name: "whoami", arguments: {} }, undefined, { timeout: 2_000 }).then(
         (result) => textOf(result),
         (error: unknown) => error
       )

@@ -62,6 +62,6 @@ export const callTool = <R>(tool: McpTool<R>, args: unknown, context: ToolContex
     const logger = yield* AppLogger
     logger.error({ correlationId, tool: tool.name, user: context.principal.login, cause: Cause.pretty(cause) }, "tool call failed unexpectedly")
     return errorResult(
-      `${tool.name} failed because of an internal error; nothing about your request was wrong. It was logged with correlation id ${correlationId}: quote it when reporting the problem, or try again in a moment.`
+      `${tool.name} failed because of an unexpected internal error (logged with correlation id ${correlationId}). Try again in a moment; if it keeps failing, give the operator that correlation id.`
     )
   }))
