@@ -83,6 +83,12 @@ export const deploymentRecord = (id: string, key: DeployKey, startedAt: number, 
   resourceCredentials: { ...key.resourceCredentials }
 })
 
+/**
+ * The state to record for a deployment found in a list: queued or in progress, even when it has
+ * already ended, so the poll fetches it once and records how it ended (revision, logs) as usual.
+ */
+const followState = (deployment: CoolifyDeployment): DeploymentState => (deployment.status === "queued" ? "queued" : "in_progress")
+
 /** Coolify and this process may disagree on the time; a deployment this much older than the mark still counts. */
 const CLOCK_SKEW_MS = 5 * 60_000
 
@@ -115,9 +121,7 @@ export const recoverPendingDeployment = (app: App, appUuid: string) =>
     const mark = openPendingMark(app)
     if (Option.isNone(mark)) return Option.none<DeploymentRecord>()
     const found = yield* findDeploymentAfter(appUuid, app.status.latestDeployment, mark.value.at)
-    return Option.map(found, (deployment) =>
-      deploymentRecord(deployment.deployment_uuid, mark.value, mark.value.at, deploymentState(deployment.status) ?? "in_progress")
-    )
+    return Option.map(found, (deployment) => deploymentRecord(deployment.deployment_uuid, mark.value, mark.value.at, followState(deployment)))
   })
 
 export type StartOutcome =
@@ -157,7 +161,7 @@ export const startDeployment = (app: App, appUuid: string, key: DeployKey) =>
       onSome: (deployment): StartOutcome => ({
         _tag: "Started",
         object: marked,
-        record: deploymentRecord(deployment.deployment_uuid, key, startedAt, deploymentState(deployment.status) ?? "queued")
+        record: deploymentRecord(deployment.deployment_uuid, key, startedAt, followState(deployment))
       })
     })
   })

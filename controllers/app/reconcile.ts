@@ -187,11 +187,14 @@ export const reconcileApp = (settings: AppControllerSettings, object: App) =>
     }
 
     const now = yield* Clock.currentTimeMillis
+    /** Why a deployment is started again for the same spec (said in its Queued message, which replaces the reason). */
+    let retry: string | undefined
     if (latest && isInFlight(latest)) {
       const polled = yield* pollDeployment({ settings, uuid, url, write }, current, latest)
       if (polled._tag === "Wait") return polled.result
       current = polled.object
       latest = current.status.latestDeployment
+      retry = polled.retry
     }
 
     if (deploymentDue(latest, key)) {
@@ -218,7 +221,7 @@ export const reconcileApp = (settings: AppControllerSettings, object: App) =>
         return RequeueAfter(waitMs)
       }
       if (started._tag === "NotVisible") return RequeueAfter(settings.deployPollMs)
-      const message = `${capitalize(describeDeployment(current, started.record))} is queued in Coolify.`
+      const message = `${capitalize(describeDeployment(current, started.record))} is queued in Coolify.${retry ? ` (${retry})` : ""}`
       yield* write(started.object, (status) => ({ ...status, latestDeployment: started.record }), [
         condition("Deployed", "False", "Queued", message),
         unlessServing(started.object, "Queued", message)
@@ -240,7 +243,10 @@ interface Scene {
   readonly write: (target: App, update: (status: AppStatus) => AppStatus, conditions: ReadonlyArray<ConditionInput | undefined>) => ReturnType<typeof updateAppStatus>
 }
 
-type PollOutcome = { readonly _tag: "Wait"; readonly result: ReconcileResult } | { readonly _tag: "Ended"; readonly object: App }
+type PollOutcome =
+  | { readonly _tag: "Wait"; readonly result: ReconcileResult }
+  /** `retry`: why the next deployment replaces this one, told in the next deployment's message. */
+  | { readonly _tag: "Ended"; readonly object: App; readonly retry?: string }
 
 /**
  * Follow the latest deployment: its state comes from the shared list of running deployments (one
@@ -264,15 +270,16 @@ const pollDeployment = (scene: Scene, current: App, latest: DeploymentRecord) =>
       if (state === "queued" && now - startedAt > settings.stuckQueuedMs) {
         yield* api.cancelDeployment(latest.id).pipe(Effect.catchTags({ CoolifyBadRequest: () => Effect.void, CoolifyNotFound: () => Effect.void }))
         const minutes = Math.round(settings.stuckQueuedMs / 6_000) / 10
+        const retry = `${capitalize(what)} stayed queued for more than ${minutes} min, so Coolify's build queue looks stuck; cancelled it and queued a new one.`
         const object = yield* write(current, (status) => ({ ...status, latestDeployment: { ...latest, state: "cancelled", finishedAt } }), [
-          condition(
-            "Deployed",
-            "False",
-            "Queued",
-            `${capitalize(what)} stayed queued for more than ${minutes} min, so Coolify's build queue looks stuck; cancelled it and queued a new one.`
-          )
+          condition("Deployed", "False", "Queued", retry)
         ])
-        return { _tag: "Ended", object } as PollOutcome
+        return { _tag: "Ended", object, retry } as PollOutcome
+      }
+      // Still queued as already reported: keep the message (it may say why it was queued again).
+      const reported = findCondition(current.status.conditions, "Deployed")
+      if (state === "queued" && latest.state === "queued" && reported?.reason === "Queued" && reported.message.includes(latest.id)) {
+        return { _tag: "Wait", result: RequeueAfter(settings.deployPollMs) } as PollOutcome
       }
       const lastLine = deploymentLogLines(running.logs).filter((line) => line.trim() !== "").at(-1)
       const message =
@@ -295,16 +302,17 @@ const pollDeployment = (scene: Scene, current: App, latest: DeploymentRecord) =>
       // Coolify skipped it as a duplicate: follow the one it kept, or deploy again if none runs.
       const followed = yield* followSkippedDeployment(uuid)
       if (Option.isSome(followed)) {
-        const record: DeploymentRecord = { ...latest, id: followed.value.deployment_uuid, state: deploymentState(followed.value.status) ?? "queued" }
+        const record: DeploymentRecord = { ...latest, id: followed.value.deployment_uuid, state: followed.value.status === "queued" ? "queued" : "in_progress" }
         yield* write(current, (status) => ({ ...status, latestDeployment: record }), [
           condition("Deployed", "False", "Queued", `Coolify merged ${what} into ${record.id}, already queued for the same commit; following it.`)
         ])
         return { _tag: "Wait", result: RequeueAfter(settings.deployPollMs) } as PollOutcome
       }
+      const retry = `Coolify skipped ${what} and runs none for this app; deploying again.`
       const object = yield* write(current, (status) => ({ ...status, latestDeployment: { ...latest, state: "cancelled", finishedAt } }), [
-        condition("Deployed", "False", "Queued", `Coolify skipped ${what} and runs none for this app; deploying again.`)
+        condition("Deployed", "False", "Queued", retry)
       ])
-      return { _tag: "Ended", object } as PollOutcome
+      return { _tag: "Ended", object, retry } as PollOutcome
     }
     const deployment = fetched.value
     const state = deploymentState(deployment.status)
@@ -323,10 +331,11 @@ const pollDeployment = (scene: Scene, current: App, latest: DeploymentRecord) =>
       return { _tag: "Ended", object } as PollOutcome
     }
     if (state === "cancelled") {
+      const retry = `${capitalize(what)} was cancelled in Coolify; deploying again.`
       const object = yield* write(current, (status) => ({ ...status, latestDeployment: { ...latest, state: "cancelled", finishedAt } }), [
-        condition("Deployed", "False", "Cancelled", `${capitalize(what)} was cancelled in Coolify; deploying again.`)
+        condition("Deployed", "False", "Cancelled", retry)
       ])
-      return { _tag: "Ended", object } as PollOutcome
+      return { _tag: "Ended", object, retry } as PollOutcome
     }
     const unknown = state === undefined ? ` Coolify reports the unknown status "${deployment.status}".` : ""
     const message = `${capitalize(what)} failed.${unknown} Last log lines:\n${logTail(deploymentLogLines(deployment.logs), settings.failedLogLines)}\nFix the build and push (or update_app), or redeploy.`

@@ -12,6 +12,7 @@ import { Placement } from "../../controllers/placement/Placement.ts"
 import type { EngineOptions } from "../../controllers/engine/engine.ts"
 import { ReconcileQueue } from "../../controllers/engine/queue.ts"
 import { createObject, deleteObject, updateObjectSpec } from "../../src/desired/write.ts"
+import type { Database } from "../../src/db/database.ts"
 import { makeLogger } from "../../src/log/logger.ts"
 import { AppLogger } from "../../src/log/service.ts"
 import type { CoolifyApiConfig } from "../../src/providers/coolify/index.ts"
@@ -56,6 +57,10 @@ export interface AppEngineOptions {
 export const startAppEngine = async (options: AppEngineOptions) => {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 6 })
   pool.on("error", () => {})
+  // No start-up resync: it would park a far-future job on each key (spread over the resync
+  // period), and the engine's enqueueAfter does not move a parked job earlier, so RequeueAfter
+  // polls would wait for it. Tests ask for reconciles explicitly (reconcileAgain).
+  await pool.query(`INSERT INTO engine_resync (kind, last_run) VALUES ('App', now()) ON CONFLICT (kind) DO UPDATE SET last_run = now()`)
   const settings = { ...FAST_SETTINGS, ...options.settings }
   const logger = makeLogger({ level: options.logDestination ? "debug" : "silent", ...(options.logDestination ? { destination: options.logDestination } : {}) })
   const loggerLayer = AppLogger.layer(logger)
@@ -87,7 +92,8 @@ export type AppEngine = Awaited<ReturnType<typeof startAppEngine>>
 export const newKey = () => randomBytes(32)
 
 type Runtime = ManagedRuntime.ManagedRuntime<ObjectStore | UserStore, unknown>
-type WriterRuntime = AppEngine["runtime"]
+/** Any replica's runtime can write desired state: the write path needs the store, the database and the queue. */
+type WriterRuntime = ManagedRuntime.ManagedRuntime<ObjectStore | Database | ReconcileQueue, unknown>
 
 export const ensureUser = (runtime: Runtime, login: string) => runtime.runPromise(UserStore.use((users) => users.ensure(login))).then((user) => user.id)
 
@@ -127,7 +133,7 @@ export const waitForApp = (runtime: Runtime, owner: string, name: string, check:
     { timeoutMs, what: `${name}: ${what}` }
   ).catch(async (error: unknown) => {
     const app = await findApp(runtime, owner, name)
-    throw new Error(`${(error as Error).message}; last status: ${JSON.stringify(app?.status)}`)
+    throw new Error(`${(error as Error).message}; last status: ${JSON.stringify(app?.status)}; annotations: ${JSON.stringify(app?.metadata.annotations)}`)
   })
 
 export const waitForReady = (runtime: Runtime, owner: string, name: string, timeoutMs = 20_000) =>
