@@ -9,7 +9,8 @@ import { runControllers, type EngineOptions } from "./engine/engine.ts"
 import type { AnyController } from "./engine/controller.ts"
 import { resourceController } from "./resource/index.ts"
 import { DatabaseProviderFromConfig, type DatabaseProvider } from "../src/providers/database/index.ts"
-import { hostControllerFromConfig, hostProvidersLayer, type HostProviders } from "./host/index.ts"
+import { hostControllerFromConfig, hostProvidersLayer, placementLayerFromConfig, type HostProviders } from "./host/index.ts"
+import { appControllerLayer } from "./app/index.ts"
 
 export interface ControllerSettings {
   readonly config: AppConfigValues
@@ -25,8 +26,13 @@ const withExtras = <R>(builtIn: ReadonlyArray<AnyController<R>>, extras: Readonl
   [...builtIn.filter((controller) => !extras.some((extra) => extra.kind === controller.kind)), ...extras]
 
 /** A layer that runs every controller for as long as it lives. */
-export const controllersLayer = (settings: ControllerSettings): Layer.Layer<never, unknown, Platform> =>
-  runControllers(withExtras<Platform | DatabaseProvider | HostProviders>([resourceController, hostControllerFromConfig(settings.config)], settings.extraControllers), { concurrency: settings.config.WORKER_CONCURRENCY, ...settings.engine }).pipe(
+export const controllersLayer = (settings: ControllerSettings): Layer.Layer<never, unknown, Platform> => {
+  const engine = { concurrency: settings.config.WORKER_CONCURRENCY, ...settings.engine }
+  const others = runControllers(withExtras<Platform | DatabaseProvider | HostProviders>([resourceController, hostControllerFromConfig(settings.config)], settings.extraControllers), engine).pipe(
     Layer.provide(DatabaseProviderFromConfig),
     Layer.provide(hostProvidersLayer(settings.config))
   )
+  // Apps run with their own providers (Coolify, GitHub; ProviderNotConfigured without COOLIFY_*); a test's App controller replaces it.
+  const replaced = settings.extraControllers?.some((extra) => extra.kind === "App") ?? false
+  return replaced ? others : Layer.mergeAll(others, appControllerLayer({ config: settings.config, engine, placement: placementLayerFromConfig(settings.config) }))
+}
