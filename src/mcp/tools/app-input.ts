@@ -124,7 +124,7 @@ export const resolveRepo = (principal: Principal, repo: string) =>
       login = user.value.login
     }
     const config = yield* AppConfig
-    const normalized = normalizeRepoRef(repo, login, { host: new URL(config.GITHUB_URL).host })
+    const normalized = normalizeRepoRef(repo, login, { host: new URL(config.GITHUB_URL).hostname })
     if (normalized._tag === "Failure") return yield* new ToolError({ message: `repo: ${normalized.failure.message}` })
     return normalized.success.fullName
   })
