@@ -1,0 +1,82 @@
+/**
+ * Deployments step by step (the Coolify fake on a manual clock): Queued, then Building with the
+ * build's last log line, then Deployed and Ready — each reported as it happens and recorded as an
+ * event. And Coolify's duplicate quirk: a deploy of a commit already queued is skipped with a
+ * deployment uuid that never resolves; the controller follows the queued one instead.
+ */
+import assert from "node:assert/strict"
+import { after, afterEach, before, describe, test } from "node:test"
+import { Effect } from "effect"
+import { EventStore } from "../../src/store/events.ts"
+import { CoolifyApi } from "../../src/providers/coolify/index.ts"
+import { startCoolifyFake, type CoolifyFake } from "../fakes/coolify/index.ts"
+import { createTestDatabase, type TestDatabase } from "../support/postgres.ts"
+import { conditionOf, coolifyAppsOf, createApp, deploymentsOf, ensureUser, newKey, startAppEngine, updateApp, waitForApp, type App, type AppEngine } from "./support.ts"
+
+let db: TestDatabase
+let fake: CoolifyFake
+let engine: AppEngine
+let owner: string
+
+before(async () => {
+  db = await createTestDatabase()
+  fake = await startCoolifyFake({ clock: "manual", buildSteps: 3 })
+  engine = await startAppEngine({ databaseUrl: db.url, key: newKey(), coolify: { url: fake.url, token: fake.token } })
+  owner = await ensureUser(engine.runtime, "apps-progress")
+})
+after(async () => {
+  await engine?.dispose()
+  await fake?.close()
+  await db?.drop()
+})
+afterEach(() => assert.deepEqual(fake.violations, []))
+
+const deployedReason = (reason: string, pattern?: RegExp) => (app: App) =>
+  conditionOf(app, "Deployed")?.reason === reason && (pattern === undefined || pattern.test(conditionOf(app, "Deployed")?.message ?? ""))
+
+describe("App controller: deployment progress", () => {
+  test("Queued → Building (last log line) → Deployed → Ready, each reported and recorded as an event", async () => {
+    const created = await createApp(engine.runtime, owner, "steps", { repo: "acme/steps" })
+    const queued = await waitForApp(engine.runtime, owner, "steps", deployedReason("Queued"), "Queued")
+    assert.equal(conditionOf(queued, "Ready")?.reason, "Queued")
+    assert.equal(queued.status.latestDeployment?.state, "queued")
+
+    fake.advance() // queued → in_progress
+    fake.advance() // one build step: "Building docker image (…)"
+    const building = await waitForApp(engine.runtime, owner, "steps", deployedReason("Building", /last log line: Building docker image/), "Building")
+    assert.equal(building.status.latestDeployment?.state, "in_progress")
+
+    fake.settle()
+    const ready = await waitForApp(engine.runtime, owner, "steps", (app) => conditionOf(app, "Ready")?.status === "True", "Ready")
+    assert.equal(conditionOf(ready, "Deployed")?.reason, "Deployed")
+    assert.equal(ready.status.latestDeployment?.state, "finished")
+    const events = await engine.runtime.runPromise(EventStore.use((store) => store.list(owner, created.metadata.uid)))
+    const reasons = new Set(events.map((event) => event.reason))
+    for (const reason of ["Created", "Queued", "Building", "Deployed", "Running"]) assert.ok(reasons.has(reason), `event ${reason} in ${[...reasons].join(", ")}`)
+  })
+
+  test("a deploy Coolify skips as a duplicate (uuid that 404s) follows the deployment already queued", async () => {
+    await createApp(engine.runtime, owner, "dup", { repo: "acme/dup" })
+    await waitForApp(engine.runtime, owner, "dup", deployedReason("Queued"), "Queued")
+    fake.settle()
+    await waitForApp(engine.runtime, owner, "dup", (app) => conditionOf(app, "Ready")?.status === "True", "Ready")
+    const [coolifyApp] = coolifyAppsOf(fake, owner, "dup")
+    assert.ok(coolifyApp)
+
+    // Someone (Coolify's UI, a webhook) queues the same commit; the clock is stopped, so it stays queued.
+    const queuedElsewhere = await Effect.runPromise(
+      CoolifyApi.use((api) => api.deploy({ uuid: coolifyApp.uuid })).pipe(Effect.provide(CoolifyApi.layer({ url: fake.url, token: fake.token })))
+    )
+    const keptId = queuedElsewhere[0]?.deploymentUuid
+    assert.ok(keptId)
+
+    await updateApp(engine.runtime, owner, "dup", (spec) => ({ ...spec, redeployNonce: spec.redeployNonce + 1 }))
+    const following = await waitForApp(engine.runtime, owner, "dup", (app) => app.status.latestDeployment?.id === keptId, "following the queued deployment")
+    assert.match(conditionOf(following, "Deployed")?.message ?? "", /Coolify merged deployment \S+ .* into .*; following it/)
+    assert.equal(following.status.latestDeployment?.redeployNonce, 1)
+
+    fake.settle()
+    await waitForApp(engine.runtime, owner, "dup", (app) => app.status.latestDeployment?.state === "finished" && conditionOf(app, "Ready")?.status === "True", "Ready again")
+    assert.equal(deploymentsOf(fake, coolifyApp).length, 2, "the first deployment and the one queued elsewhere; no third")
+  })
+})
