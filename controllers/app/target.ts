@@ -3,7 +3,7 @@
  * that covers a GitHub installation. Configured (COOLIFY_PROJECT, COOLIFY_SERVER) or discovered
  * once per process from the instance and logged; placement may name another server per app.
  */
-import { Context, Effect, Layer, Option, Schema } from "effect"
+import { Context, Effect, Layer, Option, Schema, Semaphore } from "effect"
 import { CoolifyApi } from "../../src/providers/coolify/index.ts"
 import type { CoolifyError, CoolifyGithubApp, CoolifyProject } from "../../src/providers/coolify/index.ts"
 import { AppLogger } from "../../src/log/service.ts"
@@ -45,6 +45,9 @@ const makeCoolifyTarget = (options: CoolifyTargetOptions) =>
     let githubApps: { readonly at: number; readonly apps: ReadonlyArray<CoolifyGithubApp> } | undefined
     const githubAppsMaxAgeMs = options.githubAppsMaxAgeMs ?? 60_000
 
+    // One discovery at a time: a burst of first reconciles shares one set of calls.
+    const discovery = yield* Semaphore.make(1)
+
     const resolveProject = Effect.gen(function*() {
       if (project) return project
       const uuid = options.projectUuid ?? pickProject(yield* api.listProjects())?.uuid
@@ -74,19 +77,21 @@ const makeCoolifyTarget = (options: CoolifyTargetOptions) =>
 
     const place = (serverUuid?: string) =>
       Effect.gen(function*() {
-        const { uuid, environmentName } = yield* resolveProject
-        return { projectUuid: uuid, environmentName, serverUuid: serverUuid ?? (yield* resolveServer) }
+        const { uuid, environmentName } = project ?? (yield* discovery.withPermits(1)(resolveProject))
+        const server = serverUuid ?? defaultServer ?? (yield* discovery.withPermits(1)(resolveServer))
+        return { projectUuid: uuid, environmentName, serverUuid: server }
       })
 
+    const sources = yield* Semaphore.make(1)
     const githubAppFor = (installationId: number) =>
-      Effect.gen(function*() {
+      sources.withPermits(1)(Effect.gen(function*() {
         const match = (apps: ReadonlyArray<CoolifyGithubApp>) => Option.fromNullishOr(apps.find((app) => app.installation_id === installationId)?.uuid)
         const now = Date.now()
         if (githubApps && (Option.isSome(match(githubApps.apps)) || now - githubApps.at < githubAppsMaxAgeMs)) return match(githubApps.apps)
         const apps = yield* api.listGithubApps()
         githubApps = { at: now, apps }
         return match(apps)
-      })
+      }))
 
     return CoolifyTarget.of({ place, githubAppFor })
   })
