@@ -1,3 +1,8 @@
+/**
+ * The App controller (DESIGN.md §4–5): observe (observe.ts, observations.ts) → create (create.ts) |
+ * update (desired.ts, env-sync.ts) | deploy (deploy.ts) | delete (finalize.ts), conditions in
+ * conditions.ts, the whole reconcile in reconcile.ts. Registry entry: appControllerLayer.
+ */
 export { appControllerLayer, appProvidersLayer, repoAccessLayerFor } from "./layer.ts"
 export type { AppControllerLayerOptions, AppProvidersOptions } from "./layer.ts"
 export { makeAppController, providerNotConfiguredController } from "./controller.ts"

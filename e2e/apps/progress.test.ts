@@ -11,7 +11,21 @@ import { EventStore } from "../../src/store/events.ts"
 import { CoolifyApi } from "../../src/providers/coolify/index.ts"
 import { startCoolifyFake, type CoolifyFake } from "../fakes/coolify/index.ts"
 import { createTestDatabase, type TestDatabase } from "../support/postgres.ts"
-import { conditionOf, coolifyAppsOf, createApp, deploymentsOf, ensureUser, newKey, startAppEngine, updateApp, waitForApp, type App, type AppEngine } from "./support.ts"
+import {
+  conditionOf,
+  coolifyAppsOf,
+  createApp,
+  deleteApp,
+  deploymentsOf,
+  ensureUser,
+  newKey,
+  startAppEngine,
+  updateApp,
+  waitForApp,
+  waitForGone,
+  type App,
+  type AppEngine
+} from "./support.ts"
 
 let db: TestDatabase
 let fake: CoolifyFake
@@ -78,5 +92,20 @@ describe("App controller: deployment progress", () => {
     fake.settle()
     await waitForApp(engine.runtime, owner, "dup", (app) => app.status.latestDeployment?.state === "finished" && conditionOf(app, "Ready")?.status === "True", "Ready again")
     assert.equal(deploymentsOf(fake, coolifyApp).length, 2, "the first deployment and the one queued elsewhere; no third")
+  })
+
+  test("deleting an app mid-deployment cancels the deployment, deletes the app with its volumes, then the row", async () => {
+    await createApp(engine.runtime, owner, "midway", { repo: "acme/midway" })
+    const queued = await waitForApp(engine.runtime, owner, "midway", deployedReason("Queued"), "Queued")
+    const [coolifyApp] = coolifyAppsOf(fake, owner, "midway")
+    assert.ok(coolifyApp)
+    await deleteApp(engine.runtime, owner, "midway")
+    const deleting = await waitForApp(engine.runtime, owner, "midway", (app) => conditionOf(app, "Synced")?.reason === "Deleting", "Deleting")
+    assert.equal(deleting.status.latestDeployment?.state, "cancelled")
+    assert.equal(deploymentsOf(fake, coolifyApp).find((d) => d.uuid === queued.status.latestDeployment?.id)?.status, "cancelled-by-user")
+    fake.settle() // Coolify's delete job runs
+    await waitForGone(engine.runtime, owner, "midway")
+    assert.equal(coolifyAppsOf(fake, owner, "midway").length, 0)
+    assert.equal(fake.state.deletions.find((deletion) => deletion.uuid === coolifyApp.uuid)?.options.delete_volumes, true)
   })
 })
