@@ -164,6 +164,23 @@ describe("reconcile engine", () => {
     assert.ok((times[2] as number) - (times[1] as number) >= 180)
   })
 
+  test("RequeueAfter moves a key's later waiting job earlier, never later", async () => {
+    calls.length = 0
+    let polls = 0
+    behaviour = async (object) => {
+      if (object.metadata.name !== "early") return "done"
+      polls++
+      if (polls === 1) {
+        // A job already waiting for this key, due in an hour (as a resync spread or backoff leaves).
+        await run(ReconcileQueue.use((queue) => queue.enqueueAfter("Resource", { owner, uid: object.metadata.uid }, 3_600_000)))
+        return 200
+      }
+      return "done"
+    }
+    await createResource("early")
+    await waitFor(() => polls >= 2, { timeoutMs: 15_000, what: "the poll 200 ms later, not an hour later" })
+  })
+
   test("two replicas never reconcile the same key at once (1,000 keys, repeated enqueues)", async () => {
     const b = await startEngine({ url: db.url, key, engine: { concurrency: 8 } }, [testController("b")])
     engines.push(b)

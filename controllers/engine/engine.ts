@@ -139,11 +139,13 @@ export const runControllers = <R>(controllers: ReadonlyArray<AnyController<R>>, 
           queue.boss.work<JobData>(
             queueName(controller.kind),
             {
-              // Two fetch loops, each taking a batch and reconciling its keys concurrently. With
-              // burstWhenBatchFull a loop refetches at once while the backlog lasts; pg-boss only
-              // polls on its own (or waits for NOTIFY) once a fetch comes back short.
-              batchSize: Math.max(1, Math.ceil(concurrency / 2)),
-              localConcurrency: Math.min(2, concurrency),
+              // Fetch loops of two keys each, reconciled concurrently. A loop refetches only when
+              // its whole batch is done, so batches stay small: one slow provider call holds back at
+              // most one other key. batchSize 1 would be worse: pg-boss never bursts on it, so a
+              // backlog drains one key per loop per poll. With burstWhenBatchFull a loop refetches
+              // at once while the backlog lasts, and waits for NOTIFY once a fetch comes back short.
+              batchSize: Math.min(2, concurrency),
+              localConcurrency: Math.max(1, Math.ceil(concurrency / 2)),
               perJobResults: true,
               burstWhenBatchFull: true,
               pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1,

@@ -57,7 +57,7 @@ export class ReconcileQueue extends Context.Service<ReconcileQueue, {
    * backoff) is moved to now rather than duplicated.
    */
   enqueue(kind: QueueKind, key: JobData): Effect.Effect<void, QueueError>
-  /** Enqueue to run after `millis`, unless a job for the key is already queued. */
+  /** Enqueue to run after `millis`; a job already waiting for the key runs then at the latest. */
   enqueueAfter(kind: QueueKind, key: JobData, millis: number): Effect.Effect<void, QueueError>
 }>()("deploy-mcp/controllers/engine/ReconcileQueue") {
   static readonly layer = (options: QueueOptions) =>
@@ -149,8 +149,17 @@ export class ReconcileQueue extends Context.Service<ReconcileQueue, {
             const db = yield* currentDb
             const data = yield* withTrace(key)
             yield* Effect.tryPromise({
-              try: () =>
-                boss.send(queueName(kind), data, { singletonKey: key.uid, startAfter: new Date(Date.now() + millis), db, ...RETRY_POLICY }),
+              try: async () => {
+                const due = new Date(Date.now() + millis)
+                const sent = await boss.send(queueName(kind), data, { singletonKey: key.uid, startAfter: due, db, ...RETRY_POLICY })
+                if (sent !== null) return
+                // A job for the key is already waiting. If it is due later (a resync spread, a
+                // backoff), move it earlier so a RequeueAfter poll is never delayed; never later.
+                const waiting = await boss.findJobs(queueName(kind), { key: key.uid, queued: true, db })
+                for (const job of waiting) {
+                  if (job.startAfter.getTime() > due.getTime()) await boss.update(queueName(kind), undefined, { id: job.id, startAfter: due, db })
+                }
+              },
               catch: (cause) => new QueueError({ message: `could not enqueue ${kind} ${key.uid}: ${String(cause)}` })
             })
           })
