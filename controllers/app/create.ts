@@ -24,7 +24,7 @@ export type SourceChoice = { readonly _tag: "Source"; readonly source: AppSource
 export const chooseSource = (app: App) =>
   Effect.gen(function*() {
     if (app.spec.image !== undefined) return { _tag: "Source", source: { _tag: "Image" } } as SourceChoice
-    const decision = yield* RepoAccess.use((access) => access.decide(app.spec.repo))
+    const decision = yield* RepoAccess.use((access) => access.decide(app.metadata.owner, app.spec.repo))
     switch (decision._tag) {
       case "Public":
         return { _tag: "Source", source: { _tag: "Public" } } as SourceChoice

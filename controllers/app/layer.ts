@@ -4,6 +4,7 @@
  * GitHub when GITHUB_* is set. Placement comes from the caller (the registry), so the host-aware
  * layer can replace the single-server default without touching this module.
  */
+import { GitHubInstallations } from "../../src/github/installations.ts"
 import { Layer } from "effect"
 import type { AppConfigValues } from "../../src/config/config.ts"
 import { CoolifyApi } from "../../src/providers/coolify/index.ts"
@@ -49,7 +50,9 @@ const githubConfigured = (config: AppConfigValues) =>
 
 /** GitHub decides public vs. App installation when configured; otherwise every repo is taken as public. */
 export const repoAccessLayerFor = (config: AppConfigValues) =>
-  githubConfigured(config) ? RepoAccess.layerFromGitHub.pipe(Layer.provide(GitHubApi.layerFromAppConfig)) : RepoAccess.layerAssumePublic
+  githubConfigured(config)
+    ? RepoAccess.layerFromGitHub.pipe(Layer.provide(Layer.mergeAll(GitHubApi.layerFromAppConfig, GitHubInstallations.layer)))
+    : RepoAccess.layerAssumePublic
 
 export interface AppControllerLayerOptions {
   readonly config: AppConfigValues

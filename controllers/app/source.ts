@@ -4,7 +4,9 @@
  * is public, otherwise not at all until someone installs the App. Asked only before a create.
  */
 import { Context, Effect, Layer, Option, Schema } from "effect"
+import { GitHubInstallations } from "../../src/github/installations.ts"
 import { GitHubApi } from "../../src/providers/github/index.ts"
+import type { Owner } from "../../src/store/objects.ts"
 import type { GitHubError } from "../../src/providers/github/index.ts"
 
 export type RepoAccessDecision =
@@ -20,7 +22,8 @@ export class RepoAccessUnavailable extends Schema.TaggedError<RepoAccessUnavaila
 }) {}
 
 export class RepoAccess extends Context.Service<RepoAccess, {
-  decide(repo: string): Effect.Effect<RepoAccessDecision, RepoAccessUnavailable>
+  /** `owner` is the App's tenant: only an installation that tenant made (or may use) counts. */
+  decide(owner: Owner, repo: string): Effect.Effect<RepoAccessDecision, RepoAccessUnavailable>
 }>()("deploy-mcp/controllers/app/RepoAccess") {
   /**
    * Without GitHub configuration there is no App to install and nobody to ask: every repository
@@ -29,17 +32,25 @@ export class RepoAccess extends Context.Service<RepoAccess, {
    */
   static readonly layerAssumePublic = Layer.succeed(RepoAccess, RepoAccess.of({ decide: () => Effect.succeed({ _tag: "Public" }) }))
 
-  /** Asks GitHub, as the App, whether it is installed on the repo, then whether the repo is public. */
-  static readonly layerFromGitHub: Layer.Layer<RepoAccess, never, GitHubApi> = Layer.effect(
+  /**
+   * The tenant's own recorded installation (src/github/installations.ts, kept true by the install
+   * callback and webhooks) decides private access — never GitHub's answer to "is the App installed
+   * on this repo?", which would let any tenant build another tenant's private repository through
+   * that tenant's installation. Otherwise GitHub says whether the repo is public.
+   */
+  static readonly layerFromGitHub: Layer.Layer<RepoAccess, never, GitHubApi | GitHubInstallations> = Layer.effect(
     RepoAccess,
     Effect.gen(function*() {
       const github = yield* GitHubApi
+      const installations = yield* GitHubInstallations
       const unavailable = (repo: string) => (error: GitHubError) =>
         new RepoAccessUnavailable({ repo, message: `Could not ask GitHub about ${repo}: ${error.message}` })
-      const decide = (repo: string) =>
+      const decide = (tenant: Owner, repo: string) =>
         Effect.gen(function*() {
           const [owner = "", name = ""] = repo.split("/")
-          const installation = yield* github.getRepoInstallation(owner, name).pipe(Effect.mapError(unavailable(repo)))
+          const installation = yield* installations
+            .forRepo(tenant, repo)
+            .pipe(Effect.mapError((error) => new RepoAccessUnavailable({ repo, message: `Could not read GitHub installations for ${repo}: ${error.message}` })))
           if (Option.isSome(installation)) return { _tag: "GitHubApp", installationId: installation.value } as const
           const found = yield* github.getRepo(owner, name).pipe(Effect.mapError(unavailable(repo)))
           if (Option.isSome(found) && !found.value.private) return { _tag: "Public" } as const

@@ -6,7 +6,9 @@
  */
 import assert from "node:assert/strict"
 import { after, afterEach, before, describe, test } from "node:test"
-import { Layer } from "effect"
+import { Effect, Layer, ManagedRuntime } from "effect"
+import { Database } from "../../src/db/database.ts"
+import { GitHubInstallations } from "../../src/github/installations.ts"
 import { RepoAccess } from "../../controllers/app/index.ts"
 import { GitHubApi } from "../../src/providers/github/index.ts"
 import { startCoolifyFake, type CoolifyFake } from "../fakes/coolify/index.ts"
@@ -19,6 +21,21 @@ let coolify: CoolifyFake
 let github: GitHubFake
 let engine: AppEngine
 let owner: string
+let installations: ManagedRuntime.ManagedRuntime<GitHubInstallations, never>
+
+/** What the install callback / webhooks record: the installation, its repos, and who may use it. */
+const grant = (installationId: number, account: string, repos: ReadonlyArray<string>, userId: string) =>
+  installations.runPromise(
+    GitHubInstallations.use((store) =>
+      Effect.gen(function*() {
+        yield* store.record(
+          { installationId, accountLogin: account, accountId: installationId, accountType: "User", repositorySelection: "selected", suspended: false },
+          repos
+        )
+        yield* store.linkUsers(installationId, [userId])
+      })
+    )
+  )
 
 before(async () => {
   db = await createTestDatabase()
@@ -31,6 +48,7 @@ before(async () => {
       { fullName: "bob/secret", private: true }
     ]
   })
+  installations = ManagedRuntime.make(GitHubInstallations.layer.pipe(Layer.provide(Database.fromPool(db.pool))))
   const installation = await github.install("alice", ["private-app"])
   // Coolify's GitHub App source is the one for alice's installation.
   coolify.githubApp.installation_id = installation.id
@@ -46,12 +64,15 @@ before(async () => {
         clientSecret: github.clientSecret
       })
     ),
+    Layer.provideMerge(GitHubInstallations.layer.pipe(Layer.provide(Database.fromPool(db.pool)))),
     Layer.orDie
   )
   engine = await startAppEngine({ databaseUrl: db.url, key: newKey(), coolify: { url: coolify.url, token: coolify.token }, repoAccess })
   owner = await ensureUser(engine.runtime, "apps-github")
+  await grant(installation.id, "alice", ["alice/private-app"], owner)
 })
 after(async () => {
+  await installations?.dispose()
   await engine?.dispose()
   await github?.close()
   await coolify?.close()
@@ -63,6 +84,14 @@ afterEach(() => {
 })
 
 describe("App controller: repository access", () => {
+  test("another tenant naming a private repo cannot build it through its owner's installation", async () => {
+    const eve = await ensureUser(engine.runtime, "apps-github-eve")
+    await createApp(engine.runtime, eve, "steal", { repo: "alice/private-app" })
+    const waiting = await waitForApp(engine.runtime, eve, "steal", (app) => conditionOf(app, "Deployed")?.reason === "WaitingForGitHubApp", "WaitingForGitHubApp")
+    assert.match(conditionOf(waiting, "Deployed")?.message ?? "", /alice\/private-app is private/)
+    assert.equal(coolifyAppsOf(coolify, eve, "steal").length, 0)
+  })
+
   test("a private repo the App is installed on is cloned through the user's GitHub App source", async () => {
     await createApp(engine.runtime, owner, "priv", { repo: "alice/private-app" })
     await waitForReady(engine.runtime, owner, "priv")
@@ -87,6 +116,7 @@ describe("App controller: repository access", () => {
 
     const installation = await github.install("bob", ["secret"])
     coolify.state.addGithubApp({ name: "bob", installationId: installation.id })
+    await grant(installation.id, "bob", ["bob/secret"], owner)
     await waitForReady(engine.runtime, owner, "secret")
     assert.equal(coolifyAppsOf(coolify, owner, "secret")[0]?.kind, "private-github-app")
   })
