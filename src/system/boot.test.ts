@@ -41,7 +41,7 @@ test("npm start on the embedded default serves /healthz and /readyz and stops cl
     assert.ok(existsSync(path.join(dataDir, "data-encryption.key")), "the data key was generated in DATA_DIR")
     main.child.kill("SIGTERM")
     assert.equal(await main.exit, 0, main.output().stderr)
-    assert.ok(!main.output().stdout.includes("idle database connection failed"), "PostgreSQL outlived every connection")
+    assert.ok(!main.output().stdout.includes("idle database connection failed"), `PostgreSQL outlived every connection: ${main.output().stdout.split("\n").filter((line) => line.includes("shutting down") || line.includes("idle database") || line.includes("shutdown step")).join("\n")}`)
     assert.match(main.output().stdout, /shutting down/)
   } finally {
     await removeDir(dataDir)

@@ -74,7 +74,9 @@ export const startSystem = async (options: StartOptions): Promise<RunningSystem>
 
   let embedded: EmbeddedDatabase | undefined
   const cleanups: Array<() => Promise<void>> = []
+  let stopping = false
   const stopAll = async () => {
+    stopping = true
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => logger.warn({ err: error }, "shutdown step failed"))
   }
   const observability = makeObservability({ otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, traceExporter: options.traceExporter })
@@ -92,7 +94,9 @@ export const startSystem = async (options: StartOptions): Promise<RunningSystem>
     }
     const keys = await resolveKeys(config, embedded !== undefined)
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 20, application_name: "deploy-mcp" })
-    pool.on("error", (error) => logger.warn({ err: error }, "idle database connection failed"))
+    // pg-pool's end() resolves before the sockets of the clients it ends have closed, so stopping
+    // PostgreSQL right after can still terminate one: expected while we stop, a warning otherwise.
+    pool.on("error", (error) => (stopping ? logger.debug({ err: error }, "connection closed during shutdown") : logger.warn({ err: error }, "idle database connection failed")))
     cleanups.push(() => pool.end())
     const migrated = await migrate(pool).catch((error: unknown) => {
       if (error instanceof MigrationError) throw new StartupError(`migration ${error.file} failed: ${error.message}`)
