@@ -198,6 +198,18 @@ export const reconcileApp = (settings: AppControllerSettings, object: App) =>
     }
 
     if (deploymentDue(latest, key)) {
+      // Access can be lost after the create (the App uninstalled, the repo made private): ask again
+      // before every new deployment, so a push after an uninstall waits instead of failing its build.
+      if (!fresh && current.spec.image === undefined) {
+        const choice = yield* chooseSource(current)
+        if (choice._tag === "WaitingForGitHubApp") {
+          yield* write(current, (status) => status, [
+            condition("Deployed", "False", "WaitingForGitHubApp", choice.message),
+            unlessServing(current, "WaitingForGitHubApp", choice.message)
+          ])
+          return RequeueAfter(settings.waitRetryMs)
+        }
+      }
       if (!fresh && !app) {
         // Only a snapshot from before this process created it: read it once before deploying over it.
         const stop = yield* applySettings(yield* api.getApplication(uuid))

@@ -9,6 +9,7 @@ import { after, afterEach, before, describe, test } from "node:test"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { Database } from "../../src/db/database.ts"
 import { GitHubInstallations } from "../../src/github/installations.ts"
+import { updateObjectSpec } from "../../src/desired/write.ts"
 import { RepoAccess } from "../../controllers/app/index.ts"
 import { GitHubApi } from "../../src/providers/github/index.ts"
 import { startCoolifyFake, type CoolifyFake } from "../fakes/coolify/index.ts"
@@ -98,6 +99,20 @@ describe("App controller: repository access", () => {
     const [app] = coolifyAppsOf(coolify, owner, "priv")
     assert.equal(app?.kind, "private-github-app")
     assert.equal(app?.fields["git_repository"], "alice/private-app")
+  })
+
+  test("after the App is uninstalled, a new revision waits for it instead of deploying", async () => {
+    const ready = await waitForReady(engine.runtime, owner, "priv")
+    const installationId = coolify.githubApp.installation_id as number
+    await installations.runPromise(
+      GitHubInstallations.use((store) =>
+        store.markDeleted({ installationId, accountLogin: "alice", accountId: installationId, accountType: "User", repositorySelection: "selected", suspended: false })
+      )
+    )
+    await engine.runtime.runPromise(updateObjectSpec(owner, { kind: "App", name: "priv" }, (spec) => ({ ...spec, revision: "b".repeat(40) })))
+    const waiting = await waitForApp(engine.runtime, owner, "priv", (app) => conditionOf(app, "Deployed")?.reason === "WaitingForGitHubApp", "WaitingForGitHubApp after uninstall")
+    assert.match(conditionOf(waiting, "Deployed")?.message ?? "", /install/i)
+    assert.equal(waiting.status.latestDeployment?.id, ready.status.latestDeployment?.id, "no deployment was started without access")
   })
 
   test("a public repo without the App is cloned publicly", async () => {
