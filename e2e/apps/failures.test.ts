@@ -5,50 +5,31 @@
  * another app owns, and an app deleted behind our back (created again). Logs for get_app_details.
  */
 import assert from "node:assert/strict"
-import { after, afterEach, before, describe, test } from "node:test"
+import { describe, test } from "node:test"
 import { Effect } from "effect"
 import { makeCoolifyAppLogs } from "../../controllers/app/index.ts"
 import { CoolifyApi } from "../../src/providers/coolify/index.ts"
-import { startCoolifyFake, type CoolifyFake } from "../fakes/coolify/index.ts"
-import { createTestDatabase, type TestDatabase } from "../support/postgres.ts"
+import type { CoolifyFake } from "../fakes/coolify/index.ts"
 import { waitFor } from "../support/wait.ts"
 import {
   conditionOf,
   coolifyAppsOf,
   createApp,
   deploymentsOf,
-  ensureUser,
   findApp,
-  newKey,
   reconcileAgain,
-  startAppEngine,
   updateApp,
   waitForApp,
   waitForReady,
   type App,
-  type AppEngine
+  type AppEngine,
+  useAppTestbed
 } from "./support.ts"
 
-let db: TestDatabase
 let fake: CoolifyFake
 let engine: AppEngine
 let owner: string
-
-before(async () => {
-  db = await createTestDatabase()
-  fake = await startCoolifyFake({ queueFullRetryAfterSeconds: 1 })
-  engine = await startAppEngine({ databaseUrl: db.url, key: newKey(), coolify: { url: fake.url, token: fake.token }, settings: { stuckQueuedMs: 1_500 } })
-  owner = await ensureUser(engine.runtime, "apps-failures")
-})
-after(async () => {
-  await engine?.dispose()
-  await fake?.close()
-  await db?.drop()
-})
-afterEach(() => {
-  assert.deepEqual(fake.violations, [])
-  fake.faults.clear()
-})
+useAppTestbed({ login: "apps-failures", fake: { queueFullRetryAfterSeconds: 1 }, settings: { stuckQueuedMs: 1_500 } }, (testbed) => ({ fake, engine, owner } = testbed))
 
 const onlyApp = (name: string) => {
   const apps = coolifyAppsOf(fake, owner, name)

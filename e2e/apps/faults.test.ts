@@ -4,37 +4,23 @@
  * of calls bounded per app, and silence once everything is Ready (no hot loop).
  */
 import assert from "node:assert/strict"
-import { after, afterEach, before, describe, test } from "node:test"
-import { startCoolifyFake, type CoolifyFake } from "../fakes/coolify/index.ts"
-import { createTestDatabase, type TestDatabase } from "../support/postgres.ts"
+import { describe, test } from "node:test"
+import type { CoolifyFake } from "../fakes/coolify/index.ts"
 import { waitFor } from "../support/wait.ts"
-import { conditionOf, coolifyAppsOf, createApp, deploymentsOf, ensureUser, newKey, startAppEngine, waitForReady, type AppEngine } from "./support.ts"
+import { conditionOf, coolifyAppsOf, createApp, deploymentsOf, waitForReady, type AppEngine, useAppTestbed } from "./support.ts"
 
-let db: TestDatabase
 let fake: CoolifyFake
 let engine: AppEngine
 let owner: string
-
-before(async () => {
-  db = await createTestDatabase()
-  fake = await startCoolifyFake({ seed: 7 })
-  engine = await startAppEngine({
-    databaseUrl: db.url,
-    key: newKey(),
+useAppTestbed(
+  {
+    login: "apps-faults",
+    fake: { seed: 7 },
     // A short per-call timeout so a request Coolify never answers costs half a second, not fifteen.
-    coolify: { url: fake.url, token: fake.token, timeoutMs: 500, retryBaseDelayMs: 10 }
-  })
-  owner = await ensureUser(engine.runtime, "apps-faults")
-})
-after(async () => {
-  await engine?.dispose()
-  await fake?.close()
-  await db?.drop()
-})
-afterEach(() => {
-  assert.deepEqual(fake.violations, [])
-  fake.faults.clear()
-})
+    coolify: { timeoutMs: 500, retryBaseDelayMs: 10 }
+  },
+  (testbed) => ({ fake, engine, owner } = testbed)
+)
 
 /** No reconcile of an App due or running (pg-boss's own table, not its cached counts). */
 const queueIdle = async () => {

@@ -4,43 +4,27 @@
  * deployment, env vars reach Coolify exactly, and a delete leaves neither the Coolify app nor the row.
  */
 import assert from "node:assert/strict"
-import { after, afterEach, before, describe, test } from "node:test"
+import { describe, test } from "node:test"
 import { Annotations } from "../../schemas/index.ts"
-import { startCoolifyFake, type CoolifyFake } from "../fakes/coolify/index.ts"
-import { createTestDatabase, type TestDatabase } from "../support/postgres.ts"
+import type { CoolifyFake } from "../fakes/coolify/index.ts"
 import {
   conditionOf,
   coolifyAppsOf,
   createApp,
   deleteApp,
   deploymentsOf,
-  ensureUser,
-  newKey,
-  startAppEngine,
   updateApp,
   waitForApp,
   waitForGone,
   waitForReady,
-  type AppEngine
+  type AppEngine,
+  useAppTestbed
 } from "./support.ts"
 
-let db: TestDatabase
 let fake: CoolifyFake
 let engine: AppEngine
 let owner: string
-
-before(async () => {
-  db = await createTestDatabase()
-  fake = await startCoolifyFake()
-  engine = await startAppEngine({ databaseUrl: db.url, key: newKey(), coolify: { url: fake.url, token: fake.token } })
-  owner = await ensureUser(engine.runtime, "apps-lifecycle")
-})
-after(async () => {
-  await engine?.dispose()
-  await fake?.close()
-  await db?.drop()
-})
-afterEach(() => assert.deepEqual(fake.violations, []))
+useAppTestbed({ login: "apps-lifecycle" }, (testbed) => ({ fake, engine, owner } = testbed))
 
 const onlyApp = (name: string) => {
   const apps = coolifyAppsOf(fake, owner, name)

@@ -5,45 +5,29 @@
  * deployment uuid that never resolves; the controller follows the queued one instead.
  */
 import assert from "node:assert/strict"
-import { after, afterEach, before, describe, test } from "node:test"
+import { describe, test } from "node:test"
 import { Effect } from "effect"
 import { EventStore } from "../../src/store/events.ts"
 import { CoolifyApi } from "../../src/providers/coolify/index.ts"
-import { startCoolifyFake, type CoolifyFake } from "../fakes/coolify/index.ts"
-import { createTestDatabase, type TestDatabase } from "../support/postgres.ts"
+import type { CoolifyFake } from "../fakes/coolify/index.ts"
 import {
   conditionOf,
   coolifyAppsOf,
   createApp,
   deleteApp,
   deploymentsOf,
-  ensureUser,
-  newKey,
-  startAppEngine,
   updateApp,
   waitForApp,
   waitForGone,
   type App,
-  type AppEngine
+  type AppEngine,
+  useAppTestbed
 } from "./support.ts"
 
-let db: TestDatabase
 let fake: CoolifyFake
 let engine: AppEngine
 let owner: string
-
-before(async () => {
-  db = await createTestDatabase()
-  fake = await startCoolifyFake({ clock: "manual", buildSteps: 3 })
-  engine = await startAppEngine({ databaseUrl: db.url, key: newKey(), coolify: { url: fake.url, token: fake.token } })
-  owner = await ensureUser(engine.runtime, "apps-progress")
-})
-after(async () => {
-  await engine?.dispose()
-  await fake?.close()
-  await db?.drop()
-})
-afterEach(() => assert.deepEqual(fake.violations, []))
+useAppTestbed({ login: "apps-progress", fake: { clock: "manual", buildSteps: 3 } }, (testbed) => ({ fake, engine, owner } = testbed))
 
 const deployedReason = (reason: string, pattern?: RegExp) => (app: App) =>
   conditionOf(app, "Deployed")?.reason === reason && (pattern === undefined || pattern.test(conditionOf(app, "Deployed")?.message ?? ""))

@@ -6,46 +6,30 @@
  * writing the Resource's status and credentials as it would.
  */
 import assert from "node:assert/strict"
-import { after, afterEach, before, describe, test } from "node:test"
+import { describe, test } from "node:test"
 import { Effect } from "effect"
 import { writeStatus } from "../../controllers/engine/conditions.ts"
 import { createObject } from "../../src/desired/write.ts"
 import { CredentialStore, type ResourceCredentials } from "../../src/store/credentials.ts"
 import { ObjectStore, type StoredObject } from "../../src/store/objects.ts"
-import { startCoolifyFake, type CoolifyFake } from "../fakes/coolify/index.ts"
-import { createTestDatabase, type TestDatabase } from "../support/postgres.ts"
+import type { CoolifyFake } from "../fakes/coolify/index.ts"
 import {
   conditionOf,
   coolifyAppsOf,
   createApp,
   deploymentsOf,
-  ensureUser,
   findApp,
-  newKey,
   reconcileAgain,
-  startAppEngine,
   waitForApp,
   waitForReady,
-  type AppEngine
+  type AppEngine,
+  useAppTestbed
 } from "./support.ts"
 
-let db: TestDatabase
 let fake: CoolifyFake
 let engine: AppEngine
 let owner: string
-
-before(async () => {
-  db = await createTestDatabase()
-  fake = await startCoolifyFake()
-  engine = await startAppEngine({ databaseUrl: db.url, key: newKey(), coolify: { url: fake.url, token: fake.token } })
-  owner = await ensureUser(engine.runtime, "apps-resources")
-})
-after(async () => {
-  await engine?.dispose()
-  await fake?.close()
-  await db?.drop()
-})
-afterEach(() => assert.deepEqual(fake.violations, []))
+useAppTestbed({ login: "apps-resources" }, (testbed) => ({ fake, engine, owner } = testbed))
 
 const createResource = (name: string) =>
   engine.runtime.runPromise(createObject(owner, { kind: "Resource", name, spec: { type: "sqlite" } }))

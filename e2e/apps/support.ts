@@ -3,7 +3,9 @@
  * Coolify fake (in this process, or in a child that crash tests kill), a writer that changes
  * desired state the way tools do (src/desired/write.ts), and readers that wait on conditions.
  */
+import assert from "node:assert/strict"
 import { randomBytes } from "node:crypto"
+import { after, afterEach, before } from "node:test"
 import { Effect, Layer, ManagedRuntime, Option } from "effect"
 import pg from "pg"
 import type { AppSpec, Condition } from "../../schemas/index.ts"
@@ -18,8 +20,9 @@ import { AppLogger } from "../../src/log/service.ts"
 import type { CoolifyApiConfig } from "../../src/providers/coolify/index.ts"
 import { ObjectStore, type StoredObject } from "../../src/store/objects.ts"
 import { UserStore } from "../../src/store/users.ts"
-import type { CoolifyFake, FakeApplication } from "../fakes/coolify/index.ts"
+import { startCoolifyFake, type CoolifyFake, type CoolifyFakeOptions, type FakeApplication } from "../fakes/coolify/index.ts"
 import { engineLayers } from "../support/engine.ts"
+import { createTestDatabase, type TestDatabase } from "../support/postgres.ts"
 import { waitFor } from "../support/wait.ts"
 import { coolifyAppName } from "../../controllers/app/names.ts"
 
@@ -88,6 +91,56 @@ export const startAppEngine = async (options: AppEngineOptions) => {
 }
 
 export type AppEngine = Awaited<ReturnType<typeof startAppEngine>>
+
+/** What a single-replica App e2e file works with: its database, the Coolify fake, one App engine and a user. */
+export interface AppTestbed {
+  readonly db: TestDatabase
+  readonly fake: CoolifyFake
+  readonly engine: AppEngine
+  readonly owner: string
+}
+
+export interface AppTestbedOptions {
+  /** The login of the user who owns the file's apps. */
+  readonly login: string
+  readonly fake?: CoolifyFakeOptions
+  /** Overrides of the engine's Coolify client config (url and token come from the fake). */
+  readonly coolify?: Partial<CoolifyApiConfig>
+  readonly settings?: Partial<AppControllerSettings>
+}
+
+/**
+ * Registers the file's hooks: before all tests a fresh database, a Coolify fake and an App engine
+ * against it, and the owner; after each test the fake saw no contract violation and its faults are
+ * cleared (so one test's faults never leak into the next); after all, whatever started is closed.
+ * `ready` receives the testbed once started, so a file can keep it in short module-level names.
+ */
+export const useAppTestbed = (options: AppTestbedOptions, ready: (testbed: AppTestbed) => void) => {
+  let db: TestDatabase | undefined
+  let fake: CoolifyFake | undefined
+  let engine: AppEngine | undefined
+  before(async () => {
+    db = await createTestDatabase()
+    fake = await startCoolifyFake(options.fake)
+    engine = await startAppEngine({
+      databaseUrl: db.url,
+      key: newKey(),
+      coolify: { url: fake.url, token: fake.token, ...options.coolify },
+      ...(options.settings ? { settings: options.settings } : {})
+    })
+    const owner = await ensureUser(engine.runtime, options.login)
+    ready({ db, fake, engine, owner })
+  })
+  after(async () => {
+    await engine?.dispose()
+    await fake?.close()
+    await db?.drop()
+  })
+  afterEach(() => {
+    assert.deepEqual(fake?.violations, [])
+    fake?.faults.clear()
+  })
+}
 
 export const newKey = () => randomBytes(32)
 
