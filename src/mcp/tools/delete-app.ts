@@ -3,16 +3,14 @@ import { Effect, Schema } from "effect"
 import { DEFAULT_PROJECT } from "../../../schemas/index.ts"
 import { deleteObject } from "../../desired/write.ts"
 import { defineTool } from "../tool.ts"
+import { DeletionOutput, deletionReply } from "./deletion.ts"
 import { AppName, ProjectArgument } from "./app-input.ts"
 
 const Input = Schema.Struct({ name: AppName, project: Schema.optionalKey(ProjectArgument) })
 
-const Output = Schema.Struct({
-  name: Schema.String,
-  project: Schema.String,
-  deleted: Schema.Boolean.annotate({ description: "True when the app is already gone; false while cleanup (finalizers) runs" }),
-  deletionTimestamp: Schema.optionalKey(Schema.String),
-  finalizers: Schema.Array(Schema.String).annotate({ description: "Cleanup steps still pending, e.g. deploy.mcp/provider (removing it from the provider)" })
+const Output = DeletionOutput({
+  deleted: "True when the app is already gone; false while cleanup (finalizers) runs",
+  finalizers: "Cleanup steps still pending, e.g. deploy.mcp/provider (removing it from the provider)"
 })
 
 export const deleteApp = defineTool({
@@ -28,19 +26,6 @@ export const deleteApp = defineTool({
       const owner = context.principal.userId
       const project = input.project ?? DEFAULT_PROJECT
       const result = yield* deleteObject(owner, { kind: "App", project, name: input.name })
-      const { metadata } = result.object
-      const pending = result.deleted ? [] : metadata.finalizers
-      return {
-        structured: {
-          name: metadata.name,
-          project: metadata.project,
-          deleted: result.deleted,
-          ...(metadata.deletionTimestamp ? { deletionTimestamp: metadata.deletionTimestamp } : {}),
-          finalizers: pending
-        },
-        text: result.deleted
-          ? `App '${input.name}' is deleted.`
-          : `App '${input.name}' is being deleted; pending cleanup: ${pending.join(", ")}. It disappears from list_apps when done.`
-      }
+      return deletionReply("App", input.name, "list_apps", result)
     })
 })

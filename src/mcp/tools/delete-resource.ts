@@ -5,18 +5,13 @@ import { deleteObject, inTransaction } from "../../desired/write.ts"
 import { ToolError } from "../errors.ts"
 import { appsReferencing, lockResourceNames, requireObject } from "../lookups.ts"
 import { defineTool } from "../tool.ts"
+import { DeletionOutput, deletionReply } from "./deletion.ts"
 import { ProjectArgument } from "./app-input.ts"
 import { ResourceName } from "./resource-input.ts"
 
 const Input = Schema.Struct({ name: ResourceName, project: Schema.optionalKey(ProjectArgument) })
 
-const Output = Schema.Struct({
-  name: Schema.String,
-  project: Schema.String,
-  deleted: Schema.Boolean.annotate({ description: "True when it is already gone; false while cleanup (finalizers) runs" }),
-  deletionTimestamp: Schema.optionalKey(Schema.String),
-  finalizers: Schema.Array(Schema.String)
-})
+const Output = DeletionOutput({ deleted: "True when it is already gone; false while cleanup (finalizers) runs" })
 
 export const deleteResource = defineTool({
   name: "delete_resource",
@@ -44,19 +39,6 @@ export const deleteResource = defineTool({
           return yield* deleteObject(owner, { kind: "Resource", project, name: input.name })
         })
       )
-      const { metadata } = result.object
-      const pending = result.deleted ? [] : metadata.finalizers
-      return {
-        structured: {
-          name: metadata.name,
-          project: metadata.project,
-          deleted: result.deleted,
-          ...(metadata.deletionTimestamp ? { deletionTimestamp: metadata.deletionTimestamp } : {}),
-          finalizers: pending
-        },
-        text: result.deleted
-          ? `Resource '${input.name}' is deleted.`
-          : `Resource '${input.name}' is being deleted; pending cleanup: ${pending.join(", ")}. It disappears from list_resources when done.`
-      }
+      return deletionReply("Resource", input.name, "list_resources", result)
     })
 })
