@@ -6,11 +6,12 @@
 import { Effect, Schedule } from "effect"
 import { HostAnnotations } from "../../../controllers/host/annotations.ts"
 import { listAppPlacementsAcrossTenants, DEFAULT_HOST } from "../../../controllers/host/placements-store.ts"
+import { listHosts as allHosts } from "../../../controllers/host/placement.ts"
 import { findCondition } from "../../../controllers/engine/conditions.ts"
 import { ReconcileQueue } from "../../../controllers/engine/queue.ts"
 import type { HostSpec } from "../../../schemas/index.ts"
 import { createObject, deleteObject, inTransaction } from "../../desired/write.ts"
-import { ObjectStore, PLATFORM_OWNER, type StoredObject } from "../../store/objects.ts"
+import { ObjectStore, PLATFORM_OWNER } from "../../store/objects.ts"
 import { columnsFor } from "../output/columns.ts"
 import { renderTable } from "../output/table.ts"
 import { parseCommandLine, runCommand } from "./command.ts"
@@ -119,14 +120,7 @@ export const addHost = (request: AddHostRequest) =>
 /** Every Host, as a table with Ready, reachability, hardening, capacity and allocation. */
 export const listHosts = (now: Date) =>
   Effect.gen(function*() {
-    const store = yield* ObjectStore
-    const hosts: Array<StoredObject<"Host">> = []
-    let after: string | undefined
-    do {
-      const page = yield* store.list(PLATFORM_OWNER, { kind: "Host", limit: 1000, ...(after !== undefined ? { after } : {}) })
-      hosts.push(...page.items)
-      after = page.next
-    } while (after !== undefined)
+    const hosts = yield* allHosts
     if (hosts.length === 0) return "No hosts. Apps run on the single configured Coolify server (APP_DNS_SUFFIX) until a run host is added.\n"
     const columns = columnsFor("Host", { wide: true, showUser: false, showProject: false, now })
     return renderTable(columns, hosts.map((object) => ({ object, user: "platform" })))
