@@ -5,18 +5,9 @@ import type { CoolifyApplication } from "../../src/providers/coolify/index.ts"
 import type { StoredObject } from "../../src/store/objects.ts"
 import { configHash, createInput, desiredSettings, dockerRunOptions, settingsPatch, splitImage, sourceKindChanged } from "./desired.ts"
 import { coolifyAppName } from "./names.ts"
+import { appSpec } from "../../e2e/support/app-spec.ts"
 
-const spec = (overrides: Partial<AppSpec> = {}): AppSpec => ({
-  repo: "acme/web",
-  branch: "main",
-  revision: null,
-  buildPack: "nixpacks",
-  runtimeMode: "persistent",
-  env: {},
-  resourceRefs: [],
-  redeployNonce: 0,
-  ...overrides
-})
+const spec = appSpec
 
 const app = (overrides: Partial<AppSpec> = {}): StoredObject<"App"> => ({
   apiVersion: "deploy.mcp/v1",

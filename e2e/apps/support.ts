@@ -21,6 +21,7 @@ import type { CoolifyApiConfig } from "../../src/providers/coolify/index.ts"
 import { ObjectStore, type StoredObject } from "../../src/store/objects.ts"
 import { UserStore } from "../../src/store/users.ts"
 import { startCoolifyFake, type CoolifyFake, type CoolifyFakeOptions, type FakeApplication } from "../fakes/coolify/index.ts"
+import { appSpec } from "../support/app-spec.ts"
 import { engineLayers } from "../support/engine.ts"
 import { createTestDatabase, type TestDatabase } from "../support/postgres.ts"
 import { waitFor } from "../support/wait.ts"
@@ -150,17 +151,7 @@ type WriterRuntime = ManagedRuntime.ManagedRuntime<ObjectStore | Database | Reco
 
 export const ensureUser = (runtime: Runtime, login: string) => runtime.runPromise(UserStore.use((users) => users.ensure(login))).then((user) => user.id)
 
-export const appSpec = (overrides: Partial<AppSpec> = {}): AppSpec => ({
-  repo: "acme/web",
-  branch: "main",
-  revision: null,
-  buildPack: "nixpacks",
-  runtimeMode: "persistent",
-  env: {},
-  resourceRefs: [],
-  redeployNonce: 0,
-  ...overrides
-})
+export { appSpec }
 
 export const createApp = (runtime: WriterRuntime, owner: string, name: string, spec: Partial<AppSpec> = {}) =>
   runtime.runPromise(createObject(owner, { kind: "App", name, spec: appSpec(spec) }))

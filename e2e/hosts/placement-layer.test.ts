@@ -14,6 +14,7 @@ import { Placement, type PlacementDecision } from "../../controllers/placement/P
 import type { AppSpec, HostSpec } from "../../schemas/index.ts"
 import { ObjectStore, PLATFORM_OWNER, type StoredObject } from "../../src/store/objects.ts"
 import { UserStore } from "../../src/store/users.ts"
+import { appSpec as baseAppSpec } from "../support/app-spec.ts"
 import { storeLayer } from "../support/layers.ts"
 import { createTestDatabase, type TestDatabase } from "../support/postgres.ts"
 
@@ -36,18 +37,8 @@ beforeEach(async () => {
   await db.pool.query(`DELETE FROM objects WHERE kind IN ('App', 'Host')`)
 })
 
-const appSpec = (resources: AppSpec["resources"], host?: string): AppSpec => ({
-  repo: "acme/web",
-  branch: "main",
-  revision: null,
-  buildPack: "nixpacks",
-  runtimeMode: "persistent",
-  env: {},
-  resourceRefs: [],
-  redeployNonce: 0,
-  ...(resources ? { resources } : {}),
-  ...(host ? { host } : {})
-})
+const appSpec = (resources: AppSpec["resources"], host?: string): AppSpec =>
+  baseAppSpec({ ...(resources ? { resources } : {}), ...(host ? { host } : {}) })
 
 const addHost = (name: string, capacity: HostSpec["capacity"], ready: "True" | "False" = "True") =>
   run(
