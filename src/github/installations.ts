@@ -96,16 +96,17 @@ export class GitHubInstallations extends Context.Service<GitHubInstallations, {
           [facts.installationId, facts.accountLogin, facts.accountId, facts.accountType, facts.repositorySelection, facts.suspended, deleted]
         )
 
+      /** Runs an insert of (installation, each of `values`) — skipped when there is nothing to insert. */
+      const insertForEach = (sql: string, installationId: number, values: ReadonlyArray<unknown>) =>
+        values.length === 0 ? Effect.void : db.query(sql, [installationId, values]).pipe(Effect.asVoid)
+
       const addRepositories = (installationId: number, repositories: ReadonlyArray<string>) =>
-        repositories.length === 0
-          ? Effect.void
-          : db
-              .query(
-                `INSERT INTO github_installation_repos (installation_id, repo_full_name)
-                 SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,
-                [installationId, lower(repositories)]
-              )
-              .pipe(Effect.asVoid)
+        insertForEach(
+          `INSERT INTO github_installation_repos (installation_id, repo_full_name)
+           SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,
+          installationId,
+          lower(repositories)
+        )
 
       const record = (facts: InstallationFacts, repositories?: ReadonlyArray<string>) =>
         Effect.gen(function*() {
@@ -149,25 +150,19 @@ export class GitHubInstallations extends Context.Service<GitHubInstallations, {
             Effect.asVoid
           ),
         linkUsers: (installationId, userIds) =>
-          userIds.length === 0
-            ? Effect.void
-            : db
-                .query(
-                  `INSERT INTO github_installation_users (installation_id, user_id)
-                   SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING`,
-                  [installationId, [...new Set(userIds)]]
-                )
-                .pipe(Effect.asVoid),
+          insertForEach(
+            `INSERT INTO github_installation_users (installation_id, user_id)
+             SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING`,
+            installationId,
+            [...new Set(userIds)]
+          ),
         linkGitHubAccounts: (installationId, githubIds) =>
-          githubIds.length === 0
-            ? Effect.void
-            : db
-                .query(
-                  `INSERT INTO github_installation_users (installation_id, user_id)
-                   SELECT $1, id FROM users WHERE github_id = ANY($2::bigint[]) ON CONFLICT DO NOTHING`,
-                  [installationId, [...new Set(githubIds)]]
-                )
-                .pipe(Effect.asVoid),
+          insertForEach(
+            `INSERT INTO github_installation_users (installation_id, user_id)
+             SELECT $1, id FROM users WHERE github_id = ANY($2::bigint[]) ON CONFLICT DO NOTHING`,
+            installationId,
+            [...new Set(githubIds)]
+          ),
         forRepo,
         linkedTo: (owner, installationId) =>
           db
