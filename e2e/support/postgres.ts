@@ -1,5 +1,5 @@
 /**
- * Real PostgreSQL for tests: one server per test run (started by scripts/test.ts and passed in
+ * Real PostgreSQL for tests: one server per test run (started by e2e/run-tests.ts and passed in
  * TEST_DATABASE_URL), a fresh database per test file. A file run on its own starts its own server.
  */
 import { randomBytes } from "node:crypto"
