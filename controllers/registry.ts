@@ -11,6 +11,7 @@ import { resourceController } from "./resource/index.ts"
 import { DatabaseProviderFromConfig, type DatabaseProvider } from "../src/providers/database/index.ts"
 import { hostControllerFromConfig, hostProvidersLayer, placementLayerFromConfig, type HostProviders } from "./host/index.ts"
 import { appControllerLayer } from "./app/index.ts"
+import { githubSourceLayer } from "./github-source/index.ts"
 
 export interface ControllerSettings {
   readonly config: AppConfigValues
@@ -34,5 +35,7 @@ export const controllersLayer = (settings: ControllerSettings): Layer.Layer<neve
   )
   // Apps run with their own providers (Coolify, GitHub; ProviderNotConfigured without COOLIFY_*); a test's App controller replaces it.
   const replaced = settings.extraControllers?.some((extra) => extra.kind === "App") ?? false
-  return replaced ? others : Layer.mergeAll(others, appControllerLayer({ config: settings.config, engine, placement: placementLayerFromConfig(settings.config) }))
+  // Coolify GitHub App sources for installations (nothing without COOLIFY_* and GITHUB_*).
+  const sources = githubSourceLayer(settings.config)
+  return replaced ? Layer.mergeAll(others, sources) : Layer.mergeAll(others, sources, appControllerLayer({ config: settings.config, engine, placement: placementLayerFromConfig(settings.config) }))
 }

@@ -35,7 +35,7 @@ export const chooseSource = (app: App) =>
         return Option.match(source, {
           onNone: (): SourceChoice => ({
             _tag: "WaitingForGitHubApp",
-            message: `The Deploy MCP GitHub App is installed on ${app.spec.repo} (installation ${decision.installationId}), but Coolify has no GitHub App source for that installation yet, so it cannot clone the repository. The operator must add it in Coolify (Sources → GitHub App); the app deploys on its own once it is there.`
+            message: `The Deploy MCP GitHub App is installed on ${app.spec.repo} (installation ${decision.installationId}), but Coolify has no GitHub App source for that installation yet, so it cannot clone the repository. Deploy MCP creates it on its own (source deploy-mcp-${decision.installationId}); the app deploys once it is there. If it does not appear, check that COOLIFY_* and GITHUB_* are configured and the server log for the Coolify source.`
           }),
           onSome: (githubAppUuid): SourceChoice => ({ _tag: "Source", source: { _tag: "GitHubApp", githubAppUuid } })
         })

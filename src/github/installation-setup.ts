@@ -11,6 +11,7 @@
  */
 import { Effect, Option, Schema } from "effect"
 import { ReconcileQueue } from "../../controllers/engine/queue.ts"
+import { enqueueGitHubSource } from "../../controllers/github-source/queue.ts"
 import { inTransaction } from "../desired/write.ts"
 import { GitHubApi } from "../providers/github/index.ts"
 import type { GitHubInstallation } from "../providers/github/index.ts"
@@ -57,6 +58,7 @@ export const confirmInstallation = Effect.fn("github.confirmInstallation")(funct
       })
       if (!active) return 0
       yield* installations.linkUsers(found.id, [userId])
+      yield* enqueueGitHubSource(found.id)
       const affected = yield* installations.appsAffectedBy(found.id)
       yield* Effect.forEach(affected, (key) => queue.enqueue("App", key), { discard: true })
       return affected.length

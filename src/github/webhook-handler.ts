@@ -8,6 +8,7 @@
  */
 import { Effect, Schema } from "effect"
 import { ReconcileQueue } from "../../controllers/engine/queue.ts"
+import { enqueueGitHubSource } from "../../controllers/github-source/queue.ts"
 import { Database } from "../db/database.ts"
 import { inTransaction } from "../desired/write.ts"
 import { AppLogger } from "../log/service.ts"
@@ -124,7 +125,11 @@ const handleInstallation = Effect.fn("github.webhook.installation")(function*(de
         factsOf(event.installation, suspended),
         event.action === "created" ? (event.repositories ?? []).map((repo) => repo.full_name) : undefined
       )
-      if (active) yield* installations.linkGitHubAccounts(id, githubIdsOf(event))
+      if (active) {
+        yield* installations.linkGitHubAccounts(id, githubIdsOf(event))
+        // Coolify needs a GitHub App source per installation to clone its repositories.
+        yield* enqueueGitHubSource(id)
+      }
       const affected = yield* installations.appsAffectedBy(id)
       yield* enqueueApps(affected)
       logger.info({ delivery: delivery.id, installation: id, action: event.action, active, apps: affected.length }, "GitHub App installation changed")

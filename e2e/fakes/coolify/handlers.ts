@@ -9,7 +9,7 @@ import { isActive, queueDeployment, TERMINAL_STATUSES } from "./engine.ts";
 import type { QueueResult } from "./engine.ts";
 import { serializeApplication, serializeDeployment, serializeEnv, serializeGithubApp, serializeProject, serializeServer } from "./serialize.ts";
 import { repositoryKey } from "./state.ts";
-import type { ApplicationKind, CoolifyFakeState, DeleteOptions, FakeApplication, FakeEnvVar, FakeServer } from "./state.ts";
+import type { ApplicationKind, CoolifyFakeState, DeleteOptions, FakeApplication, FakeEnvVar, FakePrivateKey, FakeServer } from "./state.ts";
 
 export interface FakeRequest {
   readonly pathParams: Readonly<Record<string, unknown>>;
@@ -491,6 +491,26 @@ const getProject: Handler = (request, { state }) => {
 };
 const listGithubApps: Handler = (_request, { state }) => json(200, state.githubApps.map(serializeGithubApp));
 
+// Coolify (SecurityController) never returns the key material of a private key.
+const serializePrivateKey = (key: FakePrivateKey): Record<string, unknown> => ({ id: key.id, uuid: key.uuid, name: key.name, description: key.description, is_git_related: false, team_id: 0 });
+const listPrivateKeys: Handler = (_request, { state }) => json(200, state.privateKeys.map(serializePrivateKey));
+const createPrivateKey: Handler = (request, { state }) => {
+  const material = request.body["private_key"];
+  if (typeof material !== "string" || !material.includes("PRIVATE KEY")) return validationFailed({ private_key: ["The private key is invalid."] });
+  const name = typeof request.body["name"] === "string" ? request.body["name"] : `key-${state.privateKeys.length + 1}`;
+  const description = typeof request.body["description"] === "string" ? request.body["description"] : "";
+  const key = state.addPrivateKey({ name, description, privateKey: material });
+  return json(201, { uuid: key.uuid });
+};
+const createGithubApp: Handler = (request, { state }) => {
+  const body = request.body;
+  const key = state.privateKeys.find((k) => k.uuid === body["private_key_uuid"]);
+  if (!key) return validationFailed({ private_key_uuid: ["The selected private key uuid is invalid."] });
+  const app = state.addGithubApp({ name: String(body["name"]), appId: Number(body["app_id"]), installationId: Number(body["installation_id"]) });
+  const { is_public: _, type: __, ...created } = serializeGithubApp(app);
+  return json(201, created);
+};
+
 /** Handlers by "METHOD /path/template" (the document's templates). */
 export const HANDLERS: Readonly<Record<string, Handler>> = {
   "GET /applications": listApplications,
@@ -520,4 +540,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   "GET /projects": listProjects,
   "GET /projects/{uuid}": getProject,
   "GET /github-apps": listGithubApps,
+  "POST /github-apps": createGithubApp,
+  "GET /security/keys": listPrivateKeys,
+  "POST /security/keys": createPrivateKey,
 };

@@ -46,6 +46,14 @@ export interface FakeGithubApp {
   installation_id: number;
 }
 
+export interface FakePrivateKey {
+  readonly id: number;
+  readonly uuid: string;
+  name: string;
+  description: string;
+  private_key: string;
+}
+
 export interface FakeEnvVar {
   readonly id: number;
   readonly uuid: string;
@@ -150,6 +158,7 @@ export class CoolifyFakeState {
   readonly servers: Array<FakeServer> = [];
   readonly projects: Array<FakeProject> = [];
   readonly githubApps: Array<FakeGithubApp> = [];
+  readonly privateKeys: Array<FakePrivateKey> = [];
   readonly applications: Array<FakeApplication> = [];
   readonly deployments: Array<FakeDeployment> = [];
   /** Deletes the fake has carried out, for tests that check the options a client sent. */
@@ -262,6 +271,12 @@ export class CoolifyFakeState {
     };
     this.projects.push(project);
     return project;
+  }
+
+  addPrivateKey(input: { name: string; description: string; privateKey: string }): FakePrivateKey {
+    const key: FakePrivateKey = { id: this.id(), uuid: this.uuid(), name: input.name, description: input.description, private_key: input.privateKey };
+    this.privateKeys.push(key);
+    return key;
   }
 
   addGithubApp(input: { name?: string; appId?: number; installationId?: number } = {}): FakeGithubApp {

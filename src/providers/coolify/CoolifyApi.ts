@@ -22,6 +22,7 @@ import {
   CoolifyDeployment,
   CoolifyEnvVar,
   CoolifyGithubApp,
+  CoolifyPrivateKey,
   CoolifyProject,
   CoolifyServer,
   CreatedApplication,
@@ -31,7 +32,7 @@ import {
   MessageAnswer,
   QueuedAnswer,
 } from "./schemas.ts";
-import type { CreateApplicationInput, EnvVarInput, UpdateApplicationBody } from "./schemas.ts";
+import type { CreateApplicationInput, CreateGithubAppBody, CreatePrivateKeyBody, EnvVarInput, UpdateApplicationBody } from "./schemas.ts";
 
 export interface DeleteApplicationOptions {
   /** Default true: remove the app's volumes (its data) too. */
@@ -94,6 +95,11 @@ export class CoolifyApi extends Context.Service<
     /** A project with its environments. */
     readonly getProject: (uuid: string) => Effect.Effect<CoolifyProject, CoolifyError>;
     readonly listGithubApps: () => Effect.Effect<ReadonlyArray<CoolifyGithubApp>, CoolifyError>;
+    /** Not idempotent: callers look for their key by name first (listPrivateKeys). */
+    readonly createGithubApp: (body: CreateGithubAppBody) => Effect.Effect<CoolifyGithubApp, CoolifyError>;
+    readonly listPrivateKeys: () => Effect.Effect<ReadonlyArray<CoolifyPrivateKey>, CoolifyError>;
+    /** Not idempotent: callers look for their key by name first. Returns the new key's uuid. */
+    readonly createPrivateKey: (body: CreatePrivateKeyBody) => Effect.Effect<string, CoolifyError>;
   }
 >()("deploy-mcp/providers/coolify/CoolifyApi") {
   /** Needs an HttpClient (tests may provide their own). */
@@ -263,6 +269,13 @@ const makeCoolifyApi = (rawConfig: CoolifyApiConfig) =>
     const listProjects = () => call("GET", "/projects", [], Schema.Array(CoolifyProject), { action: "list projects" });
     const getProject = (uuid: string) => call("GET", "/projects/{uuid}", [uuid], CoolifyProject, { action: `get project ${uuid}` });
     const listGithubApps = () => call("GET", "/github-apps", [], Schema.Array(CoolifyGithubApp), { action: "list GitHub Apps" });
+    const createGithubApp = (body: CreateGithubAppBody) =>
+      call("POST", "/github-apps", [], CoolifyGithubApp, { action: `create GitHub App source ${body.name}`, body });
+    const listPrivateKeys = () => call("GET", "/security/keys", [], Schema.Array(CoolifyPrivateKey), { action: "list private keys" });
+    const createPrivateKey = (body: CreatePrivateKeyBody) =>
+      call("POST", "/security/keys", [], Schema.Struct({ uuid: Schema.String }), { action: `create private key ${body.name ?? ""}`.trim(), body }).pipe(
+        Effect.map((answer) => answer.uuid),
+      );
 
     return CoolifyApi.of({
       listApplications,
@@ -286,5 +299,8 @@ const makeCoolifyApi = (rawConfig: CoolifyApiConfig) =>
       listProjects,
       getProject,
       listGithubApps,
+      createGithubApp,
+      listPrivateKeys,
+      createPrivateKey,
     });
   });

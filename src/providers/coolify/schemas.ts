@@ -100,6 +100,13 @@ export const CoolifyGithubApp = Schema.Struct({
 });
 export type CoolifyGithubApp = typeof CoolifyGithubApp.Type;
 
+/** A private key as listed (Coolify never returns the key material). */
+export const CoolifyPrivateKey = Schema.Struct({ uuid: Schema.String, name: Schema.String });
+export type CoolifyPrivateKey = typeof CoolifyPrivateKey.Type;
+
+export type CreatePrivateKeyBody = JsonBody<"create-private-key">;
+export type CreateGithubAppBody = JsonBody<"create-github-app">;
+
 export const CreatedApplication = Schema.Struct({ uuid: Schema.String, domains: maybe(Schema.String) });
 export type CreatedApplication = typeof CreatedApplication.Type;
 
