@@ -12,7 +12,7 @@
 import { Context, Deferred, Effect, Layer, Option } from "effect"
 import type { DatabaseError } from "../db/database.ts"
 import { AppLogger } from "../log/service.ts"
-import { PgListener } from "../mcp/pg-listener.ts"
+import { PgListener } from "../db/pg-listener.ts"
 import { cacheDigest, isWellFormedKey, prefixOf, verifyApiKeyHash } from "./api-key.ts"
 import { ApiKeyStore } from "./api-key-store.ts"
 

@@ -6,7 +6,7 @@
  */
 import { Context, Effect, Layer, Schema, type Scope } from "effect"
 import type { Owner } from "../store/objects.ts"
-import { PgListener } from "./pg-listener.ts"
+import { PgListener } from "../db/pg-listener.ts"
 
 export const OBJECT_CHANGES_CHANNEL = "object_changes"
 

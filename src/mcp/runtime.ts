@@ -10,7 +10,7 @@ import { ApiKeyVerifier, type VerifierOptions } from "../auth/api-key-verifier.t
 import { gitHubAccountLayer, gitHubToolsLayer, type GitHubToolServices } from "../github/mcp.ts"
 import type { Platform } from "../system/platform.ts"
 import { ObjectChanges } from "./object-changes.ts"
-import { PgListener } from "./pg-listener.ts"
+import { PgListener } from "../db/pg-listener.ts"
 
 export type McpServices = Platform | PgListener | ApiKeyStore | ApiKeyVerifier | ObjectChanges | GitHubToolServices
 

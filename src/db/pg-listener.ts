@@ -9,7 +9,7 @@
  */
 import { Context, Effect, Layer, type Scope } from "effect"
 import pg from "pg"
-import { Database } from "../db/database.ts"
+import { Database } from "./database.ts"
 import { AppLogger } from "../log/service.ts"
 import type { Logger } from "../log/logger.ts"
 
@@ -25,7 +25,7 @@ export class PgListener extends Context.Service<PgListener, {
    * connection (or, when it is down, once the subscription is registered: the reconnect resets it).
    */
   listen(channel: string, handlers: ListenHandlers): Effect.Effect<void, never, Scope.Scope>
-}>()("deploy-mcp/mcp/PgListener") {
+}>()("deploy-mcp/db/PgListener") {
   static readonly layer = Layer.effect(
     PgListener,
     Effect.gen(function*() {
