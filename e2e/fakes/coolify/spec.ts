@@ -1,6 +1,6 @@
 /**
  * Coolify's published OpenAPI document, adjusted where the real service is known
- * to differ from it (shared/specs/README.md): the fake follows the service, and
+ * to differ from it (src/providers/coolify/spec/README.md): the fake follows the service, and
  * every adjustment is listed here so nobody mistakes it for a fake's invention.
  */
 import { existsSync } from "node:fs";
@@ -10,11 +10,11 @@ import type { JsonObject, OpenApiValidator } from "../../../src/providers/openap
 
 export const COOLIFY_BASE_PATH = "/api/v1";
 
-/** `shared/` sits beside the repository checkout (locally and in CI); COOLIFY_OPENAPI_PATH overrides. */
+/** The document vendored beside the Coolify provider (src/providers/coolify/spec/); COOLIFY_OPENAPI_PATH overrides. */
 export const coolifySpecPath = (): string => {
   const override = process.env["COOLIFY_OPENAPI_PATH"];
   if (override) return override;
-  const path = fileURLToPath(new URL("../../../../shared/specs/coolify/openapi.json", import.meta.url));
+  const path = fileURLToPath(new URL("../../../src/providers/coolify/spec/openapi.json", import.meta.url));
   if (!existsSync(path)) throw new Error(`Coolify OpenAPI document not found at ${path}; set COOLIFY_OPENAPI_PATH`);
   return path;
 };

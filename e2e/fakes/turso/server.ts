@@ -3,7 +3,7 @@
  * 127.0.0.1, faithful to Turso's published OpenAPI document: every request it
  * accepts and every response it sends is checked against that document.
  * Behaviour the document leaves out follows the real service
- * (shared/specs/README.md): 409 on a duplicate name, a group that must exist,
+ * (src/providers/turso/spec/README.md): 409 on a duplicate name, a group that must exist,
  * `{error}` bodies on 401/429/5xx.
  */
 import { randomBytes } from "node:crypto";
@@ -49,7 +49,7 @@ interface Reply {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-const SPEC_PATH = process.env["TURSO_OPENAPI_PATH"] ?? fileURLToPath(new URL("../../../../shared/specs/turso/openapi.json", import.meta.url));
+const SPEC_PATH = process.env["TURSO_OPENAPI_PATH"] ?? fileURLToPath(new URL("../../../src/providers/turso/spec/openapi.json", import.meta.url));
 
 let sharedValidator: OpenApiValidator | undefined;
 // One validator for every fake in the process: the document is large and the validator compiles schemas lazily.
