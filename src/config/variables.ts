@@ -26,6 +26,7 @@ const EncryptionKey = Schema.String.check(
 )
 const LogLevel = Schema.Literals(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
 const OnOff = Schema.Literals(["on", "off"])
+const AppRuntimeName = Schema.Literals(["local", "coolify"])
 
 interface Variable<A> {
   readonly schema: Schema.Codec<A, string>
@@ -56,6 +57,12 @@ export const variables = {
   CONTROLLERS: variable(OnOff, "on", { default: "on" }),
   WORKER_CONCURRENCY: variable(PositiveInt, "8", { default: "8" }),
   APP_DNS_SUFFIX: variable(NonEmpty, "apps.example.com", { default: "localhost" }),
+  /** Where apps run; unset: coolify when COOLIFY_URL is set, else local (src/config/runtime.ts). */
+  APP_RUNTIME: variable(AppRuntimeName, "local"),
+  /** Local paths and file:// URLs as repos; unset: on only while the server listens on loopback alone. */
+  LOCAL_REPOS: variable(OnOff, "on"),
+  /** Local runtime: a build (install + build commands) is stopped after this many seconds. */
+  LOCAL_BUILD_TIMEOUT_SECONDS: variable(PositiveInt, "600", { default: "600" }),
   COOLIFY_URL: variable(HttpUrl, "https://coolify.example.com"),
   COOLIFY_TOKEN: variable(NonEmpty, "1|abcdef… (Coolify → Keys & Tokens → API tokens)", { secret: true }),
   COOLIFY_PROJECT: variable(NonEmpty, "a Coolify project uuid"),
