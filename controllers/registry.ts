@@ -3,6 +3,8 @@
  * Each controller module adds itself here; the engine itself knows nothing about kinds.
  */
 import { Layer } from "effect"
+import { createHash } from "node:crypto"
+import { appRuntimeName } from "../src/config/runtime.ts"
 import type { AppConfigValues } from "../src/config/config.ts"
 import type { Platform } from "../src/system/platform.ts"
 import { runControllers, type EngineOptions } from "./engine/engine.ts"
@@ -26,9 +28,25 @@ export interface ControllerSettings {
 const withExtras = <R>(builtIn: ReadonlyArray<AnyController<R>>, extras: ReadonlyArray<AnyController<R>> = []) =>
   [...builtIn.filter((controller) => !extras.some((extra) => extra.kind === controller.kind)), ...extras]
 
+/**
+ * Digest of what decides how objects are reconciled (runtime, providers and their credentials,
+ * the URLs apps get): a change reconciles every object at start-up (engine.configFingerprint).
+ */
+export const configFingerprint = (config: AppConfigValues): string =>
+  createHash("sha256")
+    .update(
+      JSON.stringify([
+        appRuntimeName(config),
+        config.COOLIFY_URL, config.COOLIFY_TOKEN, config.COOLIFY_PROJECT, config.COOLIFY_SERVER,
+        config.TURSO_API_URL, config.TURSO_ORG, config.TURSO_GROUP, config.TURSO_API_TOKEN,
+        config.GITHUB_APP_ID, config.APP_DNS_SUFFIX, config.PUBLIC_URL, config.PORT
+      ])
+    )
+    .digest("hex")
+
 /** A layer that runs every controller for as long as it lives. */
 export const controllersLayer = (settings: ControllerSettings): Layer.Layer<never, unknown, Platform> => {
-  const engine = { concurrency: settings.config.WORKER_CONCURRENCY, ...settings.engine }
+  const engine = { concurrency: settings.config.WORKER_CONCURRENCY, configFingerprint: configFingerprint(settings.config), ...settings.engine }
   const others = runControllers(withExtras<Platform | DatabaseProvider | HostProviders>([resourceController, hostControllerFromConfig(settings.config)], settings.extraControllers), engine).pipe(
     Layer.provide(DatabaseProviderFromConfig),
     Layer.provide(hostProvidersLayer(settings.config))

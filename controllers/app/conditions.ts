@@ -10,7 +10,7 @@
  */
 import type { DeploymentRecord } from "../../schemas/index.ts"
 import type { StoredObject } from "../../src/store/objects.ts"
-import type { ConditionInput } from "../engine/conditions.ts"
+import { findCondition, type ConditionInput } from "../engine/conditions.ts"
 
 type App = StoredObject<"App">
 
@@ -22,7 +22,7 @@ export const condition = (type: "Synced" | "Deployed" | "Ready", status: "True" 
 })
 
 export const PROVIDER_NOT_CONFIGURED_MESSAGE =
-  "Apps cannot be deployed: the app provider (Coolify) is not configured. The operator must set COOLIFY_URL (the Coolify instance's base URL, e.g. https://coolify.example.com) and COOLIFY_TOKEN (a Coolify API token with the read, write and deploy abilities), then restart the server; this app deploys then."
+  "Apps cannot be deployed: APP_RUNTIME is coolify, but Coolify is not configured. The operator must set COOLIFY_URL (the Coolify instance's base URL, e.g. https://coolify.example.com) and COOLIFY_TOKEN (a Coolify API token with the read, write and deploy abilities), or unset APP_RUNTIME to run apps on this machine (the local runtime), then restart the server; this app deploys then."
 
 /** "revision abc1234" or "the head of branch main". */
 export const describeRevision = (revision: string | null, branch: string): string =>
@@ -48,3 +48,9 @@ const sentence = (text: string) => (/[.!?]$/.test(text.trim()) ? text.trim() : `
 /** A provider failure: Synced=False, and what happens next. */
 export const providerError = (message: string, next: string): ConditionInput =>
   condition("Synced", "False", "ProviderError", `${sentence(message)} ${next}`)
+
+/** Ready is about serving traffic: an app that serves keeps Ready while a new version waits or builds. */
+export const unlessServing = (app: App, reason: string, message: string): ConditionInput | undefined =>
+  findCondition(app.status.conditions, "Ready")?.status === "True" ? undefined : condition("Ready", "False", reason, `Not serving yet: ${message}`)
+
+export const present = <A>(value: A | undefined): value is A => value !== undefined

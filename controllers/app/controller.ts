@@ -1,21 +1,65 @@
 /**
- * The App controller as the engine sees it (controllers/engine/controller.ts): reconcile and
- * finalize under the `deploy.mcp/provider` finalizer, provider failures reported in status. And
- * its stand-in when no Coolify is configured: every App says so, nothing crashes.
+ * The App controller as the engine sees it (controllers/engine/controller.ts): place the app,
+ * wire its resources, then let the app runtime (runtime.ts) converge it; finalize under the
+ * `deploy.mcp/provider` finalizer. Runtime failures are reported in status. And its stand-in when
+ * the chosen runtime cannot deploy (coolify without COOLIFY_*): every App says so, nothing crashes.
  */
 import { Effect } from "effect"
 import { Annotations, Finalizers } from "../../schemas/index.ts"
 import type { StoredObject } from "../../src/store/objects.ts"
 import type { Controller } from "../engine/controller.ts"
 import { Done, RequeueAfter } from "../engine/result.ts"
-import { condition, PROVIDER_NOT_CONFIGURED_MESSAGE } from "./conditions.ts"
+import { Placement } from "../placement/Placement.ts"
+import { condition, present, PROVIDER_NOT_CONFIGURED_MESSAGE, unlessServing } from "./conditions.ts"
 import { isAppProviderFailure, reportFailure } from "./failure.ts"
-import { finalizeApp } from "./finalize.ts"
-import { reconcileApp } from "./reconcile.ts"
+import { appHostName } from "./names.ts"
+import { resolveResources } from "./resources.ts"
+import { AppRuntime } from "./runtime.ts"
 import { resolveAppControllerSettings, type AppControllerSettings } from "./settings.ts"
 import { updateAppStatus } from "./status.ts"
 
 type App = StoredObject<"App">
+
+/** Place → wire resources → hand over to the runtime; each wait is said in Deployed (and Ready, unless it serves). */
+export const reconcileApp = (settings: AppControllerSettings, object: App) =>
+  Effect.gen(function*() {
+    const runtime = yield* AppRuntime
+    const refused = runtime.refuse(object)
+    if (refused) {
+      yield* updateAppStatus(object, (status) => status, [
+        condition("Synced", "False", refused.reason, refused.message),
+        unlessServing(object, refused.reason, refused.message)
+      ].filter(present))
+      return Done
+    }
+    const placement = yield* Placement
+    const decision = yield* placement.place(object)
+    if (decision._tag === "Unplaced") {
+      yield* updateAppStatus(object, (status) => status, [
+        condition("Deployed", "False", decision.reason, decision.message),
+        unlessServing(object, decision.reason, decision.message)
+      ].filter(present))
+      return RequeueAfter(settings.waitRetryMs)
+    }
+    const hostName = appHostName(object, decision.dnsSuffix)
+    const url = runtime.urlFor(hostName)
+    const wiring = yield* resolveResources(object)
+    if (wiring._tag === "Waiting") {
+      yield* updateAppStatus(object, (status) => ({ ...status, url, host: decision.host }), [
+        condition("Deployed", "False", "WaitingForResources", wiring.message),
+        unlessServing(object, "WaitingForResources", wiring.message)
+      ].filter(present))
+      return RequeueAfter(settings.waitRetryMs)
+    }
+    return yield* runtime.reconcile(object, {
+      placement: decision,
+      hostName,
+      url,
+      // The spec's own env wins over injected connection settings: explicit beats implicit.
+      env: { ...wiring.env, ...object.spec.env },
+      resourceCredentials: wiring.versions
+    })
+  })
 
 export const makeAppController = (overrides: Partial<AppControllerSettings> = {}) => {
   const settings = resolveAppControllerSettings(overrides)
@@ -23,7 +67,8 @@ export const makeAppController = (overrides: Partial<AppControllerSettings> = {}
     kind: "App",
     finalizer: Finalizers.provider,
     reconcile: (object: App) => reconcileApp(settings, object).pipe(Effect.catchIf(isAppProviderFailure, (error) => reportFailure(object, error, "reconcile"))),
-    finalize: (object: App) => finalizeApp(settings, object).pipe(Effect.catchIf(isAppProviderFailure, (error) => reportFailure(object, error, "delete")))
+    finalize: (object: App) =>
+      AppRuntime.use((runtime) => runtime.finalize(object)).pipe(Effect.catchIf(isAppProviderFailure, (error) => reportFailure(object, error, "delete")))
   } satisfies Controller<"App", unknown, unknown>
 }
 
@@ -32,13 +77,14 @@ const everCreated = (app: App) =>
   app.metadata.annotations[Annotations.createPending] !== undefined ||
   app.status.externalId !== undefined
 
-/** No COOLIFY_URL/COOLIFY_TOKEN: Apps get Synced=False ProviderNotConfigured naming them. */
+/** APP_RUNTIME=coolify without COOLIFY_URL/COOLIFY_TOKEN: Apps get ProviderNotConfigured naming them, in every condition. */
 export const providerNotConfiguredController = {
   kind: "App",
   finalizer: Finalizers.provider,
   reconcile: (object: App) =>
     updateAppStatus(object, (status) => status, [
       condition("Synced", "False", "ProviderNotConfigured", PROVIDER_NOT_CONFIGURED_MESSAGE),
+      condition("Deployed", "False", "ProviderNotConfigured", PROVIDER_NOT_CONFIGURED_MESSAGE),
       condition("Ready", "False", "ProviderNotConfigured", PROVIDER_NOT_CONFIGURED_MESSAGE)
     ]).pipe(Effect.as(Done)),
   // An app that never reached Coolify has nothing to clean up; one that did waits for the provider.

@@ -15,6 +15,8 @@ import { runControllers, type EngineOptions } from "../engine/engine.ts"
 import type { Placement } from "../placement/Placement.ts"
 import { makeAppController, providerNotConfiguredController } from "./controller.ts"
 import { CoolifyObservations } from "./observations.ts"
+import { appRuntimeName } from "../../src/config/runtime.ts"
+import { coolifyRuntimeLayer } from "./coolify-runtime.ts"
 import { resolveAppControllerSettings, type AppControllerSettings } from "./settings.ts"
 import { RepoAccess } from "./source.ts"
 import { CoolifyTarget } from "./target.ts"
@@ -62,21 +64,33 @@ export interface AppControllerLayerOptions {
   readonly settings?: Partial<AppControllerSettings>
 }
 
-/** Runs the App controller (or its not-configured stand-in) for as long as the layer lives. */
+/** The coolify runtime with its providers, from configuration (COOLIFY_* must be set). */
+export const coolifyRuntimeFromConfig = (config: AppConfigValues & { readonly COOLIFY_URL: string; readonly COOLIFY_TOKEN: string }, settings?: Partial<AppControllerSettings>) =>
+  coolifyRuntimeLayer(resolveAppControllerSettings(settings)).pipe(
+    Layer.provide(
+      Layer.mergeAll(
+        appProvidersLayer({
+          coolify: { url: config.COOLIFY_URL, token: config.COOLIFY_TOKEN, requestsPerMinute: config.COOLIFY_REQUESTS_PER_MINUTE },
+          ...(config.COOLIFY_PROJECT === undefined ? {} : { projectUuid: config.COOLIFY_PROJECT }),
+          ...(config.COOLIFY_SERVER === undefined ? {} : { serverUuid: config.COOLIFY_SERVER }),
+          ...(settings === undefined ? {} : { settings })
+        }),
+        repoAccessLayerFor(config)
+      )
+    )
+  )
+
+/** Runs the App controller on the configured runtime (or the not-configured stand-in) for as long as the layer lives. */
 export const appControllerLayer = (options: AppControllerLayerOptions): Layer.Layer<never, unknown, Platform> => {
   const { config } = options
-  if (config.COOLIFY_URL === undefined || config.COOLIFY_TOKEN === undefined) {
-    return runControllers([providerNotConfiguredController], options.engine)
+  const runtime = appRuntimeName(config)
+  if (runtime === "coolify") {
+    const { COOLIFY_URL, COOLIFY_TOKEN } = config
+    if (COOLIFY_URL === undefined || COOLIFY_TOKEN === undefined) return runControllers([providerNotConfiguredController], options.engine)
+    return runControllers([makeAppController(options.settings)], options.engine).pipe(
+      Layer.provide(Layer.mergeAll(coolifyRuntimeFromConfig({ ...config, COOLIFY_URL, COOLIFY_TOKEN }, options.settings), options.placement))
+    )
   }
-  const providers = Layer.mergeAll(
-    appProvidersLayer({
-      coolify: { url: config.COOLIFY_URL, token: config.COOLIFY_TOKEN, requestsPerMinute: config.COOLIFY_REQUESTS_PER_MINUTE },
-      ...(config.COOLIFY_PROJECT === undefined ? {} : { projectUuid: config.COOLIFY_PROJECT }),
-      ...(config.COOLIFY_SERVER === undefined ? {} : { serverUuid: config.COOLIFY_SERVER }),
-      ...(options.settings === undefined ? {} : { settings: options.settings })
-    }),
-    repoAccessLayerFor(config),
-    options.placement
-  )
-  return runControllers([makeAppController(options.settings)], options.engine).pipe(Layer.provide(providers))
+  // TODO(local runtime): replaced by the local runtime layer in the next commit.
+  return runControllers([providerNotConfiguredController], options.engine)
 }

@@ -11,8 +11,7 @@ import type { CoolifyApplication, CoolifyConflict, CoolifyValidation } from "../
 import type { StoredObject } from "../../src/store/objects.ts"
 import { findCondition, type ConditionInput } from "../engine/conditions.ts"
 import { Done, RequeueAfter, type ReconcileResult } from "../engine/result.ts"
-import { Placement } from "../placement/Placement.ts"
-import { condition, describeDeployment, describeRevision, logTail } from "./conditions.ts"
+import { condition, describeDeployment, describeRevision, logTail, present, unlessServing } from "./conditions.ts"
 import { adoptApplication, chooseSource, createApplication, forgetExternalName } from "./create.ts"
 import {
   deploymentDue,
@@ -26,20 +25,13 @@ import {
 } from "./deploy.ts"
 import { configHash, desiredSettings, exposedPort, settingsPatch, sourceKindChanged } from "./desired.ts"
 import { syncEnv } from "./env-sync.ts"
-import { appHostName, appUrl } from "./names.ts"
 import { observeApp } from "./observe.ts"
 import { CoolifyObservations } from "./observations.ts"
-import { resolveResources } from "./resources.ts"
+import type { RuntimeTarget } from "./runtime.ts"
 import type { AppControllerSettings } from "./settings.ts"
 import { updateAppStatus, withoutFields } from "./status.ts"
 
 type App = StoredObject<"App">
-
-/** Ready is about serving traffic: an app that serves keeps Ready while a new version waits or builds. */
-const unlessServing = (app: App, reason: string, message: string): ConditionInput | undefined =>
-  findCondition(app.status.conditions, "Ready")?.status === "True" ? undefined : condition("Ready", "False", reason, `Not serving yet: ${message}`)
-
-const present = <A>(value: A | undefined): value is A => value !== undefined
 
 const refusal = (error: CoolifyValidation | CoolifyConflict): string =>
   error._tag === "CoolifyConflict"
@@ -52,38 +44,22 @@ const splitStatus = (status: string | null | undefined): readonly [string, strin
   return [state.replace(/\s*\(.*\)$/, "").trim(), health.trim()]
 }
 
-export const reconcileApp = (settings: AppControllerSettings, object: App) =>
+/**
+ * The Coolify runtime's reconcile of a placed app whose resources are ready (the controller did
+ * both): observe its Coolify application, then create | adopt | update | deploy and report.
+ */
+export const reconcileOnCoolify = (settings: AppControllerSettings, object: App, target: RuntimeTarget) =>
   Effect.gen(function*() {
-    const placement = yield* Placement
-    const decision = yield* placement.place(object)
-    if (decision._tag === "Unplaced") {
-      yield* updateAppStatus(object, (status) => status, [
-        condition("Deployed", "False", decision.reason, decision.message),
-        unlessServing(object, decision.reason, decision.message)
-      ].filter(present))
-      return RequeueAfter(settings.waitRetryMs)
-    }
-    const hostName = appHostName(object, decision.dnsSuffix)
-    const url = appUrl(hostName)
+    const decision = target.placement
+    const { hostName, url, env } = target
     const placed = (status: AppStatus): AppStatus => ({ ...status, url, host: decision.host })
     let current = object
-
-    const wiring = yield* resolveResources(current)
-    if (wiring._tag === "Waiting") {
-      yield* updateAppStatus(current, placed, [
-        condition("Deployed", "False", "WaitingForResources", wiring.message),
-        unlessServing(current, "WaitingForResources", wiring.message)
-      ].filter(present))
-      return RequeueAfter(settings.waitRetryMs)
-    }
-    // The spec's own env wins over injected connection settings: explicit beats implicit.
-    const env = { ...wiring.env, ...current.spec.env }
     const desired = desiredSettings(current, { hostName, gvisor: decision.gvisor })
     const key: DeployKey = {
       revision: current.spec.revision,
       redeployNonce: current.spec.redeployNonce,
       configHash: configHash(current.metadata.uid, desired, env),
-      resourceCredentials: wiring.versions
+      resourceCredentials: target.resourceCredentials
     }
 
     // ---- observe

@@ -15,7 +15,7 @@ import type { AnyController, Controller } from "./controller.ts"
 import { noMetrics, type EngineMetrics, type ReconcileOutcome } from "./metrics.ts"
 import { ReconcileQueue, queueName, type JobData } from "./queue.ts"
 import { Done, RequeueAfter, type ReconcileResult } from "./result.ts"
-import { startResync } from "./resync.ts"
+import { resyncOnConfigChange, startResync } from "./resync.ts"
 import { spanFromTraceparent } from "../../src/observability/trace-context.ts"
 
 export interface EngineOptions {
@@ -28,6 +28,11 @@ export interface EngineOptions {
   /** Fallback poll when LISTEN/NOTIFY is unavailable, and for deferred (RequeueAfter/backoff) jobs. */
   readonly pollingIntervalSeconds?: number
   readonly metrics?: EngineMetrics
+  /**
+   * Digest of the configuration the controllers act under (providers, runtime); when it differs
+   * from the one recorded for a kind, every object of the kind is reconciled at once.
+   */
+  readonly configFingerprint?: string
 }
 
 type Outcome = { readonly result: ReconcileResult; readonly outcome: ReconcileOutcome }
@@ -161,6 +166,10 @@ export const runControllers = <R>(controllers: ReadonlyArray<AnyController<R>>, 
         controllers.map((controller) => controller.kind),
         options.resyncSeconds ?? 600
       )
+      if (options.configFingerprint !== undefined) {
+        // Best effort: a database hiccup here leaves the periodic resync to catch up.
+        yield* resyncOnConfigChange(controllers.map((controller) => controller.kind), options.configFingerprint, 2_000).pipe(Effect.catchCause(() => Effect.void))
+      }
 
       yield* Effect.addFinalizer(() =>
         Effect.promise(async () => {

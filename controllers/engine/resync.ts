@@ -42,3 +42,23 @@ export const startResync = (kinds: ReadonlyArray<Kind>, periodSeconds: number) =
       Effect.repeat(Schedule.spaced(`${Math.max(1, Math.round(periodSeconds / 4))} seconds`).pipe(Schedule.jittered)),
       Effect.forkScoped
     ), { discard: true })
+
+/**
+ * Reconcile every object of a kind soon (spread over `spreadMillis`) when the configuration it was
+ * reconciled under changed — e.g. an operator set COOLIFY_URL and restarted. The first replica to
+ * record the new fingerprint does it; the others find it recorded.
+ */
+export const resyncOnConfigChange = (kinds: ReadonlyArray<Kind>, fingerprint: string, spreadMillis: number) =>
+  Effect.forEach(kinds, (kind) =>
+    Effect.gen(function*() {
+      const db = yield* Database
+      const changed = yield* db.query(
+        `INSERT INTO engine_config (kind, fingerprint) VALUES ($1, $2)
+         ON CONFLICT (kind) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, changed_at = now()
+          WHERE engine_config.fingerprint <> EXCLUDED.fingerprint
+         RETURNING (xmax <> 0) AS replaced`,
+        [kind, fingerprint]
+      )
+      // A first record (no earlier fingerprint) is a fresh install or a first start: nothing is stale.
+      if (changed.rows[0]?.["replaced"] === true) yield* resyncKind(kind, spreadMillis)
+    }), { discard: true })

@@ -9,7 +9,7 @@ import { after, afterEach, before } from "node:test"
 import { Effect, Layer, ManagedRuntime, Option } from "effect"
 import pg from "pg"
 import type { AppSpec, Condition } from "../../schemas/index.ts"
-import { appProvidersLayer, makeAppController, RepoAccess, type AppControllerSettings } from "../../controllers/app/index.ts"
+import { appProvidersLayer, coolifyRuntimeLayer, makeAppController, RepoAccess, resolveAppControllerSettings, type AppControllerSettings } from "../../controllers/app/index.ts"
 import { Placement } from "../../controllers/placement/Placement.ts"
 import type { EngineOptions } from "../../controllers/engine/engine.ts"
 import { ReconcileQueue } from "../../controllers/engine/queue.ts"
@@ -68,9 +68,11 @@ export const startAppEngine = async (options: AppEngineOptions) => {
   const settings = { ...FAST_SETTINGS, ...options.settings }
   const logger = makeLogger({ level: options.logDestination ? "debug" : "silent", ...(options.logDestination ? { destination: options.logDestination } : {}) })
   const loggerLayer = AppLogger.layer(logger)
+  const runtimeLayer = coolifyRuntimeLayer(resolveAppControllerSettings(settings)).pipe(
+    Layer.provide(Layer.mergeAll(appProvidersLayer({ coolify: { retryBaseDelayMs: 20, ...options.coolify }, settings }), options.repoAccess ?? RepoAccess.layerAssumePublic))
+  )
   const providers = Layer.mergeAll(
-    appProvidersLayer({ coolify: { retryBaseDelayMs: 20, ...options.coolify }, settings }),
-    options.repoAccess ?? RepoAccess.layerAssumePublic,
+    runtimeLayer,
     options.placement ?? Placement.layerSingleServer(options.dnsSuffix ?? "apps.test"),
     loggerLayer
   ).pipe(Layer.provideMerge(loggerLayer))

@@ -136,7 +136,7 @@ describe("createOpenApiValidator", () => {
 
 describe("with a real provider document", () => {
   test("compiles Coolify's operations (3.1 with 3.0 nullable)", () => {
-    const specPath = fileURLToPath(new URL("../../coolify/spec/openapi.json", import.meta.url));
+    const specPath = fileURLToPath(new URL("../coolify/spec/openapi.json", import.meta.url));
     const validator = createOpenApiValidator(loadOpenApiDocument(specPath), { basePath: "/api/v1", rejectUnknownBodyFields: true });
     const result = validator.validateRequest({ method: "PATCH", path: "/api/v1/applications/abc/envs/bulk", body: { data: [{ key: "A", value: 1 }] } });
     assert.equal(result?.operation.operationId, "update-envs-by-application-uuid");
