@@ -20,20 +20,21 @@ import { UserStore } from "../src/store/users.ts"
 import { startCoolifyFake, type CoolifyFake } from "../e2e/fakes/coolify/index.ts"
 import { appSpec, startAppEngine, type AppEngine } from "../e2e/apps/support.ts"
 import type { AppControllerSettings } from "../controllers/app/index.ts"
-import { benchDatabase, report } from "./support.ts"
+import { benchDatabase, quick, report, sized } from "./support.ts"
 
-const APPS = Number(process.env.BENCH_APPS ?? 1_000)
-const LIMITED_APPS = Number(process.env.BENCH_APPS_LIMITED ?? 300)
+const APPS = sized("BENCH_APPS", 1_000, 40)
+const LIMITED_APPS = sized("BENCH_APPS_LIMITED", 300, 30)
 const LATENCY_MS = 50
-const LIMIT = 200
-const WINDOW_MS = Number(process.env.BENCH_APPS_WINDOW_MS ?? 6_000)
+// Quick mode keeps phase (b) limited (the calls span several windows) with a tenth of the limit.
+const LIMIT = quick ? 20 : 200
+const WINDOW_MS = sized("BENCH_APPS_WINDOW_MS", 6_000, 1_000)
 /** The client's pacing: just under the limit (a sliding log never exceeds it in any window). */
-const PACE = 196
-const CONCURRENCY = 64
+const PACE = quick ? 19 : 196
+const CONCURRENCY = quick ? 16 : 64
 
 const SETTINGS: Partial<AppControllerSettings> = {
   deployPollMs: 1_000,
-  observeMaxAgeMs: 5_000,
+  observeMaxAgeMs: quick ? 1_000 : 5_000,
   listMinIntervalMs: 1_000,
   startGraceMs: 0,
   waitRetryMs: 5_000

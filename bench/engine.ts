@@ -12,10 +12,10 @@ import { Done } from "../controllers/engine/result.ts"
 import { startEngine } from "../e2e/support/engine.ts"
 import { createObject } from "../src/desired/write.ts"
 import { UserStore } from "../src/store/users.ts"
-import { benchDatabase, percentile, pooled, report } from "./support.ts"
+import { benchDatabase, percentile, pooled, report, sized } from "./support.ts"
 
-const KEYS = Number(process.env.BENCH_ENGINE_KEYS ?? 10_000)
-const LATENCY_SAMPLES = Number(process.env.BENCH_ENGINE_SAMPLES ?? 200)
+const KEYS = sized("BENCH_ENGINE_KEYS", 10_000, 300)
+const LATENCY_SAMPLES = sized("BENCH_ENGINE_SAMPLES", 200, 30)
 const CONCURRENCY = 8
 
 const db = await benchDatabase()

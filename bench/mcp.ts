@@ -20,11 +20,12 @@ import { UserStore } from "../src/store/users.ts"
 import { listToolsResult } from "../src/mcp/server.ts"
 import { tools } from "../src/mcp/tools/index.ts"
 import { startSystem } from "../src/system/boot.ts"
-import { benchDatabase, percentile, report } from "./support.ts"
+import { benchDatabase, percentile, quick, report, sized } from "./support.ts"
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16)
-const CREATES = Number(process.env.BENCH_CREATES ?? 300)
+const SECONDS = sized("BENCH_SECONDS", 5, 1)
+const CONCURRENCY = sized("BENCH_CONCURRENCY", 16, 8)
+const CREATES = sized("BENCH_CREATES", 300, 25)
+const WARMUP = quick ? 5 : 30
 
 /**
  * Requests per second of each contender, measured in alternating half-second slices so that
@@ -71,8 +72,6 @@ const latencies = async (count: number, contenders: Record<string, (index: numbe
 }
 
 const db = await benchDatabase()
-// Stopping the system ends server connections; idle pooled clients must not crash the bench.
-db.pool.on("error", () => {})
 const system = await startSystem({
   env: {
     DATABASE_URL: db.url,
@@ -164,7 +163,7 @@ try {
     )
     if (text.includes('"isError":true')) throw new Error(`create_app failed: ${text}`)
   }
-  for (let i = 0; i < 30; i++) {
+  for (let i = 0; i < WARMUP; i++) {
     await insertAndSend(CREATES + i)
     await createApp(CREATES + i)
   }

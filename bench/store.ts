@@ -7,9 +7,9 @@ import { Effect, ManagedRuntime } from "effect"
 import { storeLayer } from "../e2e/support/layers.ts"
 import { ObjectStore } from "../src/store/objects.ts"
 import { UserStore } from "../src/store/users.ts"
-import { benchDatabase, pooled, report, timed } from "./support.ts"
+import { benchDatabase, pooled, report, sized, timed } from "./support.ts"
 
-const COUNT = Number(process.env.BENCH_STORE_COUNT ?? 10_000)
+const COUNT = sized("BENCH_STORE_COUNT", 10_000, 500)
 const CONCURRENCY = 16
 
 const spec = (index: number) => ({

@@ -17,6 +17,19 @@ export interface BenchDatabase {
   readonly close: () => Promise<void>
 }
 
+/**
+ * `--quick` (from `npm run bench -- --quick`, passed down by bench/run.ts): small sizes, a few
+ * seconds per bench, so CI proves every bench still runs end to end. The numbers it prints are
+ * too small to compare; full runs are for that.
+ */
+export const quick = process.argv.includes("--quick")
+
+/** A size knob: the environment variable when set, otherwise the full or the quick default. */
+export const sized = (variable: string, full: number, quickSize: number): number => {
+  const given = process.env[variable]
+  return given !== undefined && given !== "" ? Number(given) : quick ? quickSize : full
+}
+
 /** A migrated database on a server of its own (or on BENCH_DATABASE_URL's server). */
 export const benchDatabase = async (): Promise<BenchDatabase> => {
   let serverUrl = process.env.BENCH_DATABASE_URL
@@ -38,6 +51,9 @@ export const benchDatabase = async (): Promise<BenchDatabase> => {
   const url = new URL(serverUrl)
   url.pathname = `/${name}`
   const pool = new pg.Pool({ connectionString: url.toString(), max: 20 })
+  // Stopping the server at the end ends idle pooled connections (pg-pool's end() resolves before
+  // their sockets close): an 'error' nobody listens to would crash the bench after it reported.
+  pool.on("error", () => {})
   await migrate(pool)
   return {
     url: url.toString(),

@@ -18,11 +18,11 @@ import { startEngine } from "../e2e/support/engine.ts"
 import { createObject, updateObjectSpec } from "../src/desired/write.ts"
 import { UserStore } from "../src/store/users.ts"
 import { startSystem } from "../src/system/boot.ts"
-import { benchDatabase, percentile, report } from "./support.ts"
+import { benchDatabase, percentile, quick, report, sized } from "./support.ts"
 
-const SAMPLES = Number(process.env.BENCH_WEBHOOK_SAMPLES ?? 200)
-const APPS = Number(process.env.BENCH_WEBHOOK_APPS ?? 1)
-const WARMUP = 10
+const SAMPLES = sized("BENCH_WEBHOOK_SAMPLES", 200, 20)
+const APPS = sized("BENCH_WEBHOOK_APPS", 1, 1)
+const WARMUP = quick ? 3 : 10
 
 const db = await benchDatabase()
 const key = randomBytes(32)

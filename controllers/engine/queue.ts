@@ -12,12 +12,13 @@
  *   `heartbeatSeconds` and it is retried by any live replica, instead of waiting out a long expiry.
  * - `notify: true` + `useListenNotify`: a committed send wakes workers through LISTEN/NOTIFY.
  */
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, Option, Schema } from "effect"
 import { PgBoss, type Db } from "pg-boss"
 import type { Kind } from "../../schemas/index.ts"
 import { Database } from "../../src/db/database.ts"
 import type { ObjectKey } from "../../src/store/objects.ts"
 import { currentTraceparent } from "../../src/observability/trace-context.ts"
+import { AppLogger } from "../../src/log/service.ts"
 
 export class QueueError extends Schema.TaggedError<QueueError>()("QueueError", {
   message: Schema.String
@@ -42,6 +43,25 @@ export interface QueueOptions {
   readonly monitorIntervalSeconds?: number
   readonly retryDelayMaxSeconds?: number
   readonly max?: number
+}
+
+/**
+ * At most one report per `intervalMs`: while the database is down every worker's poll fails, and
+ * one line per failure would bury the log. The next report counts the ones it swallowed.
+ */
+const throttled = (intervalMs: number, report: (error: unknown, suppressed: number) => void) => {
+  let last = 0
+  let suppressed = 0
+  return (error: unknown) => {
+    const now = Date.now()
+    if (now - last < intervalMs) {
+      suppressed++
+      return
+    }
+    last = now
+    report(error, suppressed)
+    suppressed = 0
+  }
 }
 
 export const RETRY_POLICY = { retryLimit: 1_000_000, retryDelay: 1, retryBackoff: true } as const
@@ -81,9 +101,14 @@ export class ReconcileQueue extends Context.Service<ReconcileQueue, {
           superviseIntervalSeconds: settings.monitorIntervalSeconds,
           application_name: "deploy-mcp-queue"
         })
-        // pg-boss reports transient connection trouble as events; it reconnects on its own.
-        boss.on("error", () => {})
-        boss.on("warning", () => {})
+        // pg-boss reports connection trouble (a database restart) as events and keeps polling, so
+        // its workers resume once the database is back; an 'error' nobody listens to would kill us.
+        const logger = Option.getOrUndefined(yield* Effect.serviceOption(AppLogger))
+        const reportError = throttled(5_000, (error: unknown, suppressed: number) =>
+          logger?.warn({ err: error, ...(suppressed ? { suppressed } : {}) }, "job queue database error; pg-boss retries")
+        )
+        boss.on("error", reportError)
+        boss.on("warning", (warning) => logger?.warn({ warning }, "job queue warning"))
         yield* Effect.acquireRelease(
           Effect.tryPromise({ try: () => boss.start(), catch: (cause) => new QueueError({ message: `pg-boss did not start: ${String(cause)}` }) }),
           () => Effect.promise(() => boss.stop({ graceful: false, close: true }).catch(() => undefined))

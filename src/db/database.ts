@@ -4,6 +4,7 @@
  */
 import { Context, Effect, Exit, Layer, Schema } from "effect"
 import pg from "pg"
+import { checkOut } from "./checkout.ts"
 
 export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
   message: Schema.String,
@@ -67,20 +68,20 @@ export const makeDatabase = (pool: pg.Pool): Database["Service"] => {
       if (existing) return effect
       // A span per outermost transaction: traces show the write (and its enqueues) as one unit.
       return Effect.acquireUseRelease(
-        Effect.tryPromise({ try: () => pool.connect(), catch: toDatabaseError }).pipe(
-          Effect.tap((client) => Effect.tryPromise({ try: () => client.query("BEGIN"), catch: toDatabaseError }).pipe(
-            Effect.tapError(() => Effect.sync(() => client.release(true)))
+        Effect.tryPromise({ try: () => checkOut(pool), catch: toDatabaseError }).pipe(
+          Effect.tap((checkout) => Effect.tryPromise({ try: () => checkout.client.query("BEGIN"), catch: toDatabaseError }).pipe(
+            Effect.tapError(() => Effect.sync(() => checkout.release(true)))
           ))
         ),
-        (client) =>
+        (checkout) =>
           effect.pipe(
-            Effect.provideService(CurrentTransaction, client),
-            Effect.tap(() => Effect.tryPromise({ try: () => client.query("COMMIT"), catch: toDatabaseError }))
+            Effect.provideService(CurrentTransaction, checkout.client),
+            Effect.tap(() => Effect.tryPromise({ try: () => checkout.client.query("COMMIT"), catch: toDatabaseError }))
           ),
-        (client, exit) =>
+        (checkout, exit) =>
           Exit.isSuccess(exit)
-            ? Effect.sync(() => client.release())
-            : Effect.promise(() => client.query("ROLLBACK").then(() => client.release(), (error: Error) => client.release(error)))
+            ? Effect.sync(() => checkout.release())
+            : Effect.promise(() => checkout.client.query("ROLLBACK").then(() => checkout.release(), (error: Error) => checkout.release(error)))
       ).pipe(Effect.withSpan("db.transaction", { attributes: { "db.system": "postgresql" } }))
     })
   return Database.of({ pool, query, currentClient, transaction })

@@ -9,6 +9,7 @@ import path from "node:path"
 import { fileURLToPath } from "node:url"
 import type pg from "pg"
 import { Schema } from "effect"
+import { checkOut } from "./checkout.ts"
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations/", import.meta.url))
 
@@ -43,7 +44,8 @@ export interface MigrationResult {
 /** Applies pending migrations; throws MigrationError naming the file and the database error. */
 export const migrate = async (pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<MigrationResult> => {
   const files = await readMigrations(dir)
-  const client = await pool.connect()
+  const checkout = await checkOut(pool)
+  const client = checkout.client
   const applied: Array<string> = []
   try {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY])
@@ -79,7 +81,7 @@ export const migrate = async (pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<Migr
       await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => {})
     }
   } finally {
-    client.release()
+    checkout.release()
   }
   return { applied }
 }
