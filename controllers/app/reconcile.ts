@@ -35,8 +35,8 @@ type App = StoredObject<"App">
 
 const refusal = (error: CoolifyValidation | CoolifyConflict): string =>
   error._tag === "CoolifyConflict"
-    ? `The domain ${error.conflicts.map((conflict) => conflict.domain).join(", ") || "asked for"} is already used by another app. Choose another app name, or set spec.domain to a domain of your own; nothing is deployed until then.`
-    : `Coolify refused the app's settings: ${error.message} Fix the spec (update_app); nothing is deployed until then.`
+    ? `The domain ${error.conflicts.map((conflict) => conflict.domain).join(", ") || "asked for"} is already used by another app. Choose another app name (the name is part of its URL) or another domain; nothing is deployed until then.`
+    : `Coolify refused the app's settings: ${error.message} Fix those settings with update_app; nothing is deployed until then.`
 
 /** "running:healthy" → ["running", "healthy"]; Coolify sometimes reports "running" or "exited (1)" alone. */
 const splitStatus = (status: string | null | undefined): readonly [string, string] => {
@@ -389,7 +389,7 @@ const reportLatest = (scene: Scene, current: App, latest: DeploymentRecord | und
       Effect.map((deployment) => deploymentLogLines(deployment.logs)),
       Effect.catchTag("CoolifyNotFound", () => Effect.succeed<ReadonlyArray<string>>([]))
     )
-    const message = `${capitalize(revision)} was deployed (deployment ${latest.id}) but its container is not running (Coolify status "${coolifyStatus}"): the app crashes on start, or does not listen on port ${exposedPort(current.spec)} where Coolify sends traffic (set spec.port to the port it listens on). Last log lines:\n${logTail(logs, settings.failedLogLines)}`
+    const message = `${capitalize(revision)} was deployed (deployment ${latest.id}) but its container is not running (Coolify status "${coolifyStatus}"): the app crashes on start, or does not listen on port ${exposedPort(current.spec)} where Coolify sends traffic (update_app with port set to the port it listens on). Last log lines:\n${logTail(logs, settings.failedLogLines)}`
     yield* write(current, (status) => status, [condition("Deployed", "False", "Crashed", message), condition("Ready", "False", "Crashed", message)])
     return RequeueAfter(settings.unhealthyRecheckMs)
   })

@@ -4,8 +4,12 @@
  * Resource object (Ready condition) and its sealed credentials (CredentialStore) — so the two
  * controllers coordinate through stored state alone.
  *
- * One ref → DATABASE_URL (+ DATABASE_AUTH_TOKEN when the database has a token); several → each
- * prefixed with the resource name in upper snake case (`main-db` → MAIN_DB_DATABASE_URL).
+ * Names are stable, so adding or removing a resource never renames what an app already reads:
+ * every resource gets `<NAME>_DATABASE_URL` (+ `<NAME>_DATABASE_AUTH_TOKEN` when the database has a
+ * token; NAME is the resource name in upper snake case, `main-db` → MAIN_DB_DATABASE_URL), and the
+ * first resource in `spec.resourceRefs` also gets the unprefixed DATABASE_URL (+ DATABASE_AUTH_TOKEN).
+ * Tools keep that order: adding a resource appends it, and removing the first one moves the
+ * unprefixed names to the next one, which update_app says in its answer (never silently).
  */
 import { Effect, Option } from "effect"
 import type { DatabaseError } from "../../src/db/database.ts"
@@ -26,19 +30,37 @@ export type ResourceWiring =
 
 export const envPrefix = (resourceName: string): string => `${resourceName.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_`
 
+export interface ConnectedResource {
+  readonly name: string
+  readonly url: string
+  readonly authToken?: string | undefined
+}
+
+/** The variables injected for `resources`, given in `spec.resourceRefs` order (the first is primary). */
+export const resourceEnv = (resources: ReadonlyArray<ConnectedResource>): Record<string, string> => {
+  const env: Record<string, string> = {}
+  resources.forEach((resource, index) => {
+    for (const prefix of index === 0 ? ["", envPrefix(resource.name)] : [envPrefix(resource.name)]) {
+      env[`${prefix}DATABASE_URL`] = resource.url
+      if (resource.authToken !== undefined) env[`${prefix}DATABASE_AUTH_TOKEN`] = resource.authToken
+    }
+  })
+  return env
+}
+
 export const resolveResources = (app: App): Effect.Effect<ResourceWiring, DatabaseError, ObjectStore | CredentialStore> =>
   Effect.gen(function*() {
     const refs = [...new Set(app.spec.resourceRefs)]
     if (refs.length === 0) return { _tag: "Ready", env: {}, versions: {} } as const
     const store = yield* ObjectStore
     const credentials = yield* CredentialStore
-    const env: Record<string, string> = {}
+    const connected: Array<ConnectedResource> = []
     const versions: Record<string, number> = {}
     const waiting: Array<string> = []
     for (const name of refs) {
       const found = yield* store.find(app.metadata.owner, { kind: "Resource", project: app.metadata.project, name })
       if (Option.isNone(found)) {
-        waiting.push(`Resource "${name}" does not exist in project "${app.metadata.project}" (create it with create_resource, or remove it from resourceRefs)`)
+        waiting.push(`Resource "${name}" does not exist in project "${app.metadata.project}" (create it with create_resource, or leave it out of the app's resources with update_app)`)
         continue
       }
       const resource = found.value
@@ -56,13 +78,11 @@ export const resolveResources = (app: App): Effect.Effect<ResourceWiring, Databa
         waiting.push(`Resource "${name}" has no connection settings yet`)
         continue
       }
-      const prefix = refs.length === 1 ? "" : envPrefix(name)
-      env[`${prefix}DATABASE_URL`] = stored.value.url
-      if (stored.value.authToken !== undefined) env[`${prefix}DATABASE_AUTH_TOKEN`] = stored.value.authToken
+      connected.push({ name, url: stored.value.url, authToken: stored.value.authToken })
       versions[name] = stored.value.version
     }
     if (waiting.length > 0) {
       return { _tag: "Waiting", message: `Waiting for resources before deploying: ${waiting.join("; ")}.` } as const
     }
-    return { _tag: "Ready", env, versions } as const
+    return { _tag: "Ready", env: resourceEnv(connected), versions } as const
   })

@@ -142,17 +142,17 @@ export const decidePlacement = (input: PlacementInput): PlacementDecision => {
       return unplaced(
         "HostNotFound",
         other !== undefined
-          ? `Host '${app.requestedHost}' is a ${other.role} host; apps run only on run hosts. Remove spec.host or name a run host.`
-          : `There is no run host named '${app.requestedHost}'${runHosts.length > 0 ? ` (run hosts: ${runHosts.map((h) => h.name).join(", ")})` : ""}. Remove spec.host to let placement choose, or ask the operator to add the host.`
+          ? `Host '${app.requestedHost}' is a ${other.role} host; apps run only on run hosts. Call update_app with host: null, or name a run host.`
+          : `There is no run host named '${app.requestedHost}'${runHosts.length > 0 ? ` (run hosts: ${runHosts.map((h) => h.name).join(", ")})` : ""}. Call update_app with host: null to let placement choose, or ask the operator to add the host.`
       )
     }
     if (keeps(host)) return placedOn(host)
-    if (!usable(host)) return unplaced("HostNotReady", `Host '${host.name}' is not Ready (${host.notReadyReason ?? "unknown"}); the app waits for it because spec.host names it.`)
+    if (!usable(host)) return unplaced("HostNotReady", `Host '${host.name}' is not Ready (${host.notReadyReason ?? "unknown"}); the app waits for it because its host argument names it.`)
     const free = freeOn(host, allocated)
     if (fits(app.request, free)) return placedOn(host)
     return unplaced(
       "NoCapacity",
-      `Host '${host.name}' (named in spec.host) has no room: the app requests ${requestText}; ${describeFree([host], allocated)}. Lower spec.resources, remove spec.host, or ask the operator for capacity.`
+      `Host '${host.name}' (named in the app's host) has no room: the app requests ${requestText}; ${describeFree([host], allocated)}. Lower memory or cpu with update_app, set host: null, or ask the operator for capacity.`
     )
   }
 
@@ -178,7 +178,7 @@ export const decidePlacement = (input: PlacementInput): PlacementDecision => {
   if (chosen !== undefined) return placedOn(chosen.host)
   return unplaced(
     "NoCapacity",
-    `No Ready run host has room for the app: it requests ${requestText}; ${describeFree(ready, allocated)}. Lower spec.resources, delete apps, or ask the operator to add a host.`
+    `No Ready run host has room for the app: it requests ${requestText}; ${describeFree(ready, allocated)}. Lower memory or cpu with update_app, delete apps, or ask the operator to add a host.`
   )
 }
 

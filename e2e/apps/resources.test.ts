@@ -1,7 +1,7 @@
 /**
  * Resource wiring through stored state only: an App waits (WaitingForResources) until each
- * Resource it names is Ready with credentials, then gets DATABASE_URL / DATABASE_AUTH_TOKEN
- * (prefixed per resource when several); a credentials rotation (version bump) deploys once more
+ * Resource it names is Ready with credentials, then gets <NAME>_DATABASE_URL / _DATABASE_AUTH_TOKEN
+ * per resource and the unprefixed names for the first one; a credentials rotation (version bump) deploys once more
  * with the new token. The Resource controller is not running here: the test plays its part by
  * writing the Resource's status and credentials as it would.
  */
@@ -20,6 +20,7 @@ import {
   deploymentsOf,
   findApp,
   reconcileAgain,
+  updateApp,
   waitForApp,
   waitForReady,
   type AppEngine,
@@ -65,7 +66,13 @@ describe("App controller: resources", () => {
     assert.equal(await publish("db", { url: "libsql://db-acme.turso.io", authToken: "token-1" }), 1)
     const ready = await waitForReady(engine.runtime, owner, "with-db")
     assert.deepEqual(ready.status.latestDeployment?.resourceCredentials, { db: 1 })
-    assert.deepEqual(envsOf("with-db"), { MODE: "prod", DATABASE_URL: "libsql://db-acme.turso.io", DATABASE_AUTH_TOKEN: "token-1" })
+    assert.deepEqual(envsOf("with-db"), {
+      MODE: "prod",
+      DATABASE_URL: "libsql://db-acme.turso.io",
+      DATABASE_AUTH_TOKEN: "token-1",
+      DB_DATABASE_URL: "libsql://db-acme.turso.io",
+      DB_DATABASE_AUTH_TOKEN: "token-1"
+    })
 
     assert.equal(await publish("db", { url: "libsql://db-acme.turso.io", authToken: "token-2" }), 2)
     // The Resource controller wakes dependants after a rotation; here the test does.
@@ -79,7 +86,25 @@ describe("App controller: resources", () => {
     assert.equal(deploymentsOf(fake, coolifyApp).length, 2)
   })
 
-  test("several resources get prefixed names; the spec's own env wins over injected values", async () => {
+  test("adding a second resource leaves the first one's DATABASE_URL where it was", async () => {
+    await createResource("orders")
+    await createResource("events-db")
+    await publish("orders", { url: "libsql://orders.example", authToken: "o" })
+    await publish("events-db", { url: "file:/data/events.db" })
+    await createApp(engine.runtime, owner, "grows", { repo: "acme/grows", resourceRefs: ["orders"] })
+    await waitForReady(engine.runtime, owner, "grows")
+    const before = envsOf("grows")
+    assert.equal(before["DATABASE_URL"], "libsql://orders.example")
+
+    await updateApp(engine.runtime, owner, "grows", (spec) => ({ ...spec, resourceRefs: [...spec.resourceRefs, "events-db"] }))
+    await waitForApp(engine.runtime, owner, "grows", (object) => object.status.latestDeployment?.resourceCredentials?.["events-db"] === 1 && object.status.latestDeployment.state === "finished", "the second resource deployed")
+    const after = envsOf("grows")
+    for (const [name, value] of Object.entries(before)) assert.equal(after[name], value, `${name} did not move`)
+    assert.equal(after["EVENTS_DB_DATABASE_URL"], "file:/data/events.db")
+    assert.equal(after["DATABASE_URL"], "libsql://orders.example")
+  })
+
+  test("several resources get prefixed names, the first also the plain ones; the spec's own env wins over injected values", async () => {
     await createResource("main-db")
     await createResource("cache")
     await publish("main-db", { url: "libsql://main.example", authToken: "m" })
@@ -88,6 +113,8 @@ describe("App controller: resources", () => {
     const ready = await waitForReady(engine.runtime, owner, "multi")
     assert.deepEqual(ready.status.latestDeployment?.resourceCredentials, { "main-db": 1, cache: 1 })
     assert.deepEqual(envsOf("multi"), {
+      DATABASE_URL: "libsql://main.example",
+      DATABASE_AUTH_TOKEN: "m",
       MAIN_DB_DATABASE_URL: "libsql://main.example",
       MAIN_DB_DATABASE_AUTH_TOKEN: "m",
       CACHE_DATABASE_URL: "file:/override.db"

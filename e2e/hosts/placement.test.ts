@@ -153,7 +153,10 @@ describe("decidePlacement", () => {
 
     const full = decidePlacement(input(app("a", "2", "512M", { requestedHost: "s1" }), hosts))
     assert.ok(full._tag === "Unplaced" && full.reason === "NoCapacity")
-    assert.match(full.message, /Host 's1' \(named in spec.host\) has no room: the app requests cpu 2, memory 512M/)
+    assert.match(full.message, /Host 's1' \(named in the app's host\) has no room: the app requests cpu 2, memory 512M/)
+    // Agents read these on their app: they name update_app's arguments, not spec fields.
+    for (const decision of [missing, build, notReady, full]) assert.ok(decision._tag === "Unplaced" && !decision.message.includes("spec."), JSON.stringify(decision))
+    assert.match(full.message, /Lower memory or cpu with update_app, set host: null/)
   })
 
   test("the decision carries the host's DNS suffix, Coolify server and gVisor", () => {

@@ -219,12 +219,27 @@ describe("MCP tools over Streamable HTTP", () => {
     assert.match(await fails("get_app_details", { name: "web", project: "backend" }), /App 'web' not found in project 'backend'\. Existing apps: api\./)
   })
 
+  test("update_app keeps the order of resources, so DATABASE_URL stays on the first; moving it is said out loud", async () => {
+    await ok("create_app", { repo: "octocat/orders", name: "orders", resources: ["orders-db"] })
+    const added = await call("update_app", { name: "orders", resources: ["orders-events", "orders-db"] })
+    assert.deepEqual(structured<{ app: AppView }>(added).app.resources, ["orders-db", "orders-events"], "a new resource is appended, whatever order it was listed in")
+    assert.doesNotMatch(textOf(added), /DATABASE_URL/)
+    const removed = await call("update_app", { name: "orders", resources: ["orders-events"] })
+    assert.match(textOf(removed), /DATABASE_URL now points to 'orders-events' \(it was 'orders-db', which the app no longer uses\); 'orders-events' is also in ORDERS_EVENTS_DATABASE_URL\./)
+    const none = await call("update_app", { name: "orders", resources: [] })
+    assert.match(textOf(none), /DATABASE_URL is no longer set: 'orders-events' was the app's only resource\./)
+  })
+
   test("resources: create, list, details with connection settings once Ready, refused delete while used, delete", async () => {
     const created = await ok<{ resource: { name: string; type: string }; created: boolean }>("create_resource", { name: "main-db" })
     assert.equal(created.created, true)
     assert.equal(created.resource.type, "sqlite")
     assert.equal((await ok<{ created: boolean }>("create_resource", { name: "main-db" })).created, false, "same settings again is a no-op")
-    assert.match(await fails("create_resource", { name: "main-db", region: "fra" }), /already exists in project 'default' with different settings/)
+    assert.equal(
+      await fails("create_resource", { name: "main-db", region: "fra" }),
+      "Resource 'main-db' already exists in project 'default' with different settings (region: it has the default, not fra). Choose another name, or delete it first with delete_resource.",
+      "only the setting that differs is named"
+    )
 
     const details = await waitFor(async () => {
       const found = await ok<{ resource: { ready: { status: string } }; connection?: { url: string; authToken?: string }; usedBy: Array<string> }>(
@@ -275,7 +290,12 @@ describe("MCP tools over Streamable HTTP", () => {
     assert.equal(deleting.isError, true)
     assert.match(textOf(deleting), /App 'listed' (in project 'default' is being deleted|not found in project 'default')/)
 
-    await assert.rejects(call("no_such_tool"), (error: unknown) => error instanceof McpError && /Unknown tool 'no_such_tool'\. Available tools: whoami, /.test(error.message))
+    await assert.rejects(call("no_such_tool"), (error: unknown) => {
+      assert.ok(error instanceof McpError)
+      assert.equal(error.code, -32602)
+      assert.match(error.message, /^MCP error -32602: Unknown tool 'no_such_tool'\. Available tools: whoami, /, "the prefix appears once")
+      return true
+    })
   })
 
   test("a bare repo name needs a GitHub identity; owner/name works without one", async () => {

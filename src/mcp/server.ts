@@ -4,7 +4,7 @@
  * definitions stay the single source of every JSON Schema and of input validation.
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js"
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js"
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js"
 import { Effect } from "effect"
 import type { Principal } from "../auth/api-key-verifier.ts"
@@ -22,6 +22,12 @@ const INSTRUCTIONS = [
   "When something is not Ready, get_app_details shows why and what to do."
 ].join(" ")
 
+/**
+ * A JSON-RPC error whose message goes on the wire as written. (An McpError's message already
+ * starts with "MCP error <code>: ", and the client prefixes that again: the agent would read it twice.)
+ */
+const rpcError = (code: number, message: string): Error & { readonly code: number } => Object.assign(new Error(message), { code })
+
 /** The verified caller, as the endpoint attaches it to each HTTP request. */
 export const authInfoFor = (principal: Principal): AuthInfo => ({
   token: principal.keyPrefix,
@@ -33,7 +39,7 @@ export const authInfoFor = (principal: Principal): AuthInfo => ({
 const principalOf = (auth: AuthInfo | undefined): Principal => {
   const principal = auth?.extra?.principal as Principal | undefined
   // The endpoint authenticates every request before the transport sees it; this is a bug guard.
-  if (!principal) throw new McpError(ErrorCode.InternalError, "request reached the MCP server without an authenticated principal")
+  if (!principal) throw rpcError(ErrorCode.InternalError, "request reached the MCP server without an authenticated principal")
   return principal
 }
 
@@ -59,7 +65,7 @@ export const createMcpServer = (runtime: McpRuntime, tools: ReadonlyArray<McpToo
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const tool = byName.get(request.params.name)
     if (!tool) {
-      throw new McpError(ErrorCode.InvalidParams, `Unknown tool '${request.params.name}'. Available tools: ${[...byName.keys()].join(", ")}.`)
+      throw rpcError(ErrorCode.InvalidParams, `Unknown tool '${request.params.name}'. Available tools: ${[...byName.keys()].join(", ")}.`)
     }
     const progressToken = request.params._meta?.progressToken
     let progressCount = 0

@@ -1,9 +1,11 @@
 /** create_app: write an App (and its missing Resources) in one transaction; optionally wait. */
 import { Effect, Schema } from "effect"
 import { DEFAULT_PROJECT } from "../../../schemas/index.ts"
+import { AppConfig } from "../../config/config.ts"
 import { createObject, inTransaction } from "../../desired/write.ts"
 import { NameTaken } from "../../store/errors.ts"
 import { ObjectStore, type StoredObject } from "../../store/objects.ts"
+import { deployBlocker } from "../capabilities.ts"
 import { ToolError } from "../errors.ts"
 import { beingDeletedMessage } from "../lookups.ts"
 import { defineTool } from "../tool.ts"
@@ -111,14 +113,20 @@ export const createApp = defineTool({
         )
       )
 
-      const waited = yield* waitIfAsked(input, written.app, context)
+      // Nothing here can deploy it: say so now, instead of "a controller picks it up shortly" or a wait that only ends in failure.
+      const blocker = deployBlocker(yield* AppConfig)
+      const waited = blocker === undefined ? yield* waitIfAsked(input, written.app, context) : undefined
       const app = waited?.app ?? written.app
       const summary = written.created
         ? `Created app '${input.name}' in project '${project}' from ${repo}@${spec.branch}${written.resourcesCreated.length ? ` with new resources ${written.resourcesCreated.join(", ")}` : ""}.`
         : `App '${input.name}' already exists in project '${project}' with these settings; nothing changed.`
       return {
         structured: { app: appView(app), created: written.created, resourcesCreated: written.resourcesCreated, ...(waited ? { wait: waited.outcome } : {}) },
-        text: [summary, waited ? waited.outcome.message : readinessLine(app), waited ? "" : "Pass wait: true, or call get_app_details, to follow the deployment."]
+        text: [
+          summary,
+          blocker ?? (waited ? waited.outcome.message : readinessLine(app)),
+          blocker || waited ? "" : "Pass wait: true, or call get_app_details, to follow the deployment."
+        ]
           .filter(Boolean)
           .join(" ")
       }

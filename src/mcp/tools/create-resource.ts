@@ -1,6 +1,6 @@
 /** create_resource: write a Resource (a database); the Resource controller provisions it. */
 import { Effect, Option, Schema } from "effect"
-import { DEFAULT_PROJECT, ResourceSize, ResourceType } from "../../../schemas/index.ts"
+import { DEFAULT_PROJECT, ResourceSize, ResourceType, type ResourceSpec } from "../../../schemas/index.ts"
 import { createObject, inTransaction } from "../../desired/write.ts"
 import { ObjectStore } from "../../store/objects.ts"
 import { ToolError } from "../errors.ts"
@@ -23,6 +23,14 @@ const Output = Schema.Struct({
   created: Schema.Boolean.annotate({ description: "False when an identical resource already existed" })
 })
 
+const shown = (value: string | undefined) => value ?? "the default"
+
+/** The arguments whose values differ from the existing resource's, each with both values (none is secret). */
+const differingSettings = (existing: ResourceSpec, asked: ResourceSpec): ReadonlyArray<string> =>
+  (["type", "size", "region"] as const)
+    .filter((key) => existing[key] !== asked[key])
+    .map((key) => `${key}: it has ${shown(existing[key])}, not ${shown(asked[key])}`)
+
 export const createResource = defineTool({
   name: "create_resource",
   title: "Create a database",
@@ -35,7 +43,7 @@ export const createResource = defineTool({
     Effect.gen(function*() {
       const owner = context.principal.userId
       const project = input.project ?? DEFAULT_PROJECT
-      const spec = { type: input.type ?? "sqlite", ...(input.size ? { size: input.size } : {}), ...(input.region ? { region: input.region } : {}) } as const
+      const spec: ResourceSpec = { type: input.type ?? "sqlite", ...(input.size ? { size: input.size } : {}), ...(input.region ? { region: input.region } : {}) }
       const result = yield* inTransaction(
         Effect.gen(function*() {
           yield* lockResourceNames(owner, project, [input.name])
@@ -43,10 +51,10 @@ export const createResource = defineTool({
           if (Option.isNone(existing)) return { resource: yield* createObject(owner, { kind: "Resource", project, name: input.name, spec }), created: true }
           const resource = existing.value
           if (resource.metadata.deletionTimestamp) return yield* new ToolError({ message: beingDeletedMessage(resource) })
-          const same = resource.spec.type === spec.type && resource.spec.size === input.size && resource.spec.region === input.region
-          if (!same) {
+          const different = differingSettings(resource.spec, spec)
+          if (different.length > 0) {
             return yield* new ToolError({
-              message: `Resource '${input.name}' already exists in project '${project}' with different settings (type ${resource.spec.type}, size ${resource.spec.size ?? "default"}, region ${resource.spec.region ?? "default"}). Choose another name, or delete it first with delete_resource.`
+              message: `Resource '${input.name}' already exists in project '${project}' with different settings (${different.join("; ")}). Choose another name, or delete it first with delete_resource.`
             })
           }
           return { resource, created: false }

@@ -26,6 +26,7 @@ import {
   WaitTimeoutSeconds
 } from "./app-input.ts"
 import { ensureResources } from "./inline-resources.ts"
+import { orderedResourceRefs, primaryResourceNotice } from "./resource-refs.ts"
 import { waitIfAsked } from "./wait.ts"
 
 const clearable = <S extends Schema.Top>(schema: S, what: string) =>
@@ -87,18 +88,19 @@ export const updateApp = defineTool({
               if (value === null) delete env[name]
               else env[name] = value
             }
-            return { ...applyAppFields(spec, input), env, ...(resources ? { resourceRefs: [...resources.names] } : {}) }
+            return { ...applyAppFields(spec, input), env, ...(resources ? { resourceRefs: [...orderedResourceRefs(spec.resourceRefs, resources.names)] } : {}) }
           })
           return { before, update, resourcesCreated: resources?.created ?? [] }
         })
       )
       const changed = differingArguments(result.before.spec, result.update.object.spec)
+      const notice = primaryResourceNotice(result.before.spec.resourceRefs, result.update.object.spec.resourceRefs)
       const waited = result.update.changed ? yield* waitIfAsked(input, result.update.object, context) : undefined
       const app = waited?.app ?? result.update.object
       return {
         structured: { app: appView(app), changed, resourcesCreated: result.resourcesCreated, ...(waited ? { wait: waited.outcome } : {}) },
         text: result.update.changed
-          ? `Updated app '${input.name}' (${changed.join(", ") || "spec"}); generation is now ${app.metadata.generation}. ${waited ? waited.outcome.message : readinessLine(app)}`
+          ? `Updated app '${input.name}' (${changed.join(", ") || "spec"}); generation is now ${app.metadata.generation}.${notice ? ` ${notice}` : ""} ${waited ? waited.outcome.message : readinessLine(app)}`
           : `App '${input.name}' already has these settings; nothing changed. ${readinessLine(app)}`
       }
     })

@@ -1,8 +1,10 @@
 /** whoami: who the key belongs to, the GitHub connection, and how much the user has. */
 import { Effect, Option, Schema } from "effect"
+import { AppConfig } from "../../config/config.ts"
 import { ObjectStore } from "../../store/objects.ts"
 import { UserStore } from "../../store/users.ts"
 import { ToolError } from "../errors.ts"
+import { serverCapabilities, ServerCapabilities } from "../capabilities.ts"
 import { GitHubAccount } from "../hooks.ts"
 import { defineTool } from "../tool.ts"
 import { NoArguments } from "../tool-schema.ts"
@@ -17,14 +19,15 @@ const Output = Schema.Struct({
     repoScope: Schema.Boolean,
     hint: Schema.optionalKey(Schema.String)
   }),
-  counts: Schema.Struct({ apps: Schema.Int, resources: Schema.Int })
+  counts: Schema.Struct({ apps: Schema.Int, resources: Schema.Int }),
+  server: ServerCapabilities
 })
 
 export const whoami = defineTool({
   name: "whoami",
   title: "Who am I",
   description:
-    "Show the user this API key belongs to: GitHub login, whether the GitHub App is installed and the repo scope granted (needed for private repos, push deploys and create_github_repo), and how many apps and resources exist. A good first call.",
+    "Show the user this API key belongs to: GitHub login, whether the GitHub App is installed and the repo scope granted (needed for private repos, push deploys and create_github_repo), how many apps and resources exist, and what this server can do now (app runtime and whether it can deploy, database provider, GitHub, and what is missing for what). A good first call.",
   input: NoArguments,
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
@@ -38,12 +41,14 @@ export const whoami = defineTool({
       const store = yield* ObjectStore
       const apps = yield* store.count(user.id, "App")
       const resources = yield* store.count(user.id, "Resource")
+      const server = serverCapabilities(yield* AppConfig)
+      const serverText = `Apps run on the ${server.appRuntime} runtime and ${server.canDeploy ? "can" : "cannot"} deploy; databases: ${server.databaseProvider === "turso" ? "Turso" : "local libSQL files"}; GitHub ${server.githubConfigured ? "is" : "is not"} configured.${server.missing.map((sentence) => ` ${sentence}`).join("")}`
       const githubText = github.connected
         ? `GitHub: ${github.login}; App ${github.appInstalled ? "installed" : "not installed"}; repo scope ${github.repoScope ? "granted" : "not granted"}.`
         : "GitHub: not connected."
       return {
-        structured: { user: { login: user.login, createdAt: user.createdAt }, apiKey: { prefix: principal.keyPrefix }, github, counts: { apps, resources } },
-        text: `You are '${user.login}' (key ${principal.keyPrefix}). ${githubText}${github.hint ? ` ${github.hint}` : ""} ${apps} app(s), ${resources} resource(s).`
+        structured: { user: { login: user.login, createdAt: user.createdAt }, apiKey: { prefix: principal.keyPrefix }, github, counts: { apps, resources }, server },
+        text: `You are '${user.login}' (key ${principal.keyPrefix}). ${githubText}${github.hint ? ` ${github.hint}` : ""} ${apps} app(s), ${resources} resource(s). ${serverText}`
       }
     })
 })

@@ -226,9 +226,12 @@ const interpret = (
   return Effect.fail(new CoolifyUnexpectedResponse({ endpoint, status, message: `Coolify answered ${status} to ${call.action}: ${detail}` }));
 };
 
-/** Says how hard we tried, so a reader of the condition does not retry by hand at once. */
+/**
+ * Says how hard we tried, so a reader of the condition does not retry by hand at once. Not "gave
+ * up": the controller retries with backoff after this, and its condition says so.
+ */
 const afterAttempts = (error: CoolifyError, attempts: number): CoolifyError => {
-  const suffix = ` Gave up after ${attempts} attempts.`;
+  const suffix = ` Tried ${attempts} times.`;
   switch (error._tag) {
     case "CoolifyServerError":
       return new CoolifyServerError({ endpoint: error.endpoint, status: error.status, message: error.message + suffix });

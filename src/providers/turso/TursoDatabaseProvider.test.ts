@@ -11,6 +11,7 @@ import { Effect, Layer, Option } from "effect";
 import { startTursoFake } from "../../../e2e/fakes/turso/index.ts";
 import type { TursoFake } from "../../../e2e/fakes/turso/index.ts";
 import { DatabaseProvider } from "../database/index.ts";
+import { describeFailure, type ProviderFailure } from "../../../controllers/resource/provider-failure.ts";
 import type { TursoApiConfig } from "./index.ts";
 import { TursoApi, TursoDatabaseProvider } from "./index.ts";
 
@@ -110,7 +111,11 @@ describe("Turso DatabaseProvider against the fake", () => {
     const error = await fail(Effect.flatMap(provider, (p) => p.observe("dm-u1-down")));
     assert.equal(error._tag, "ProviderUnavailable");
     assert.equal(error._tag === "ProviderUnavailable" ? error.status : undefined, 502);
-    assert.match(error.message, /Gave up after 4 attempts/);
+    assert.match(error.message, /Tried 4 times\./);
+    // What the Resource's condition says: how hard this call tried, and that it is retried — never "gave up".
+    const told = describeFailure(error as ProviderFailure).message;
+    assert.match(told, /Tried 4 times\. This is usually temporary; retrying with backoff\.$/);
+    assert.doesNotMatch(told, /gave up/i);
     assert.equal(fake.calls.count("getDatabase"), 4);
   });
 
@@ -202,6 +207,6 @@ describe("Turso client without a server", () => {
     const layer = TursoApi.layer({ apiUrl: `http://127.0.0.1:${port}`, org: ORG, group: "default", token: "t", retries: 2, retryBaseDelayMs: 1 });
     const error = await Effect.runPromise(Effect.flip(Effect.flatMap(Effect.service(TursoApi), (api) => api.listDatabases())).pipe(Effect.provide(layer)));
     assert.equal(error._tag, "ProviderUnavailable");
-    assert.match(error.message, /Could not reach Turso at http:\/\/127\.0\.0\.1:\d+ .*Gave up after 3 attempts/);
+    assert.match(error.message, /Could not reach Turso at http:\/\/127\.0\.0\.1:\d+ .*Tried 3 times\./);
   });
 });

@@ -176,9 +176,12 @@ const interpret = (
   return Effect.fail(new ProviderInvalid({ ...common, message: `Turso rejected ${call.action} (${status}): ${detail}.` }));
 };
 
-/** Says how hard we tried, so a reader of the condition does not retry by hand at once. */
+/**
+ * Says how hard we tried, so a reader of the condition does not retry by hand at once. Not "gave
+ * up": the controller retries with backoff after this, and its condition says so.
+ */
 const afterAttempts = (error: TursoError, attempts: number): TursoError => {
-  const suffix = ` Gave up after ${attempts} attempts.`;
+  const suffix = ` Tried ${attempts} times.`;
   switch (error._tag) {
     case "ProviderUnavailable":
       return new ProviderUnavailable({
