@@ -377,7 +377,9 @@ export const ensureCommit = Effect.fn("LocalGit.ensureCommit")(function*(input: 
   const sha = yield* checkSha(input.sha)
   const { source, options } = yield* prepare(input)
   const pin = () =>
-    gitOk([`--git-dir=${input.mirror}`, "update-ref", `refs/deploy-mcp/pinned/${sha}`, sha], { step: "pin", timeoutMs: options.timeoutMs }, () => `Could not pin commit ${sha}`)
+    gitOk([`--git-dir=${input.mirror}`, "update-ref", `refs/deploy-mcp/pinned/${sha}`, sha], { step: "pin", timeoutMs: options.timeoutMs }, () => `Could not pin commit ${sha}`).pipe(
+      Effect.asVoid
+    )
   if ((yield* revParse(input.mirror, sha, options.timeoutMs)) === sha) return yield* pin()
   // A deleted branch does not rule out fetching the commit by id; any other failure does.
   yield* fetchBranchInto(input.mirror, source, input.branch, options).pipe(Effect.catchTag("GitBranchNotFound", () => Effect.void))
