@@ -1,6 +1,7 @@
-/** App: a GitHub repo built and run by the app provider (DESIGN.md §2 App). */
+/** App: a repository (or pushed code) built and run by the app provider (DESIGN.md §2 App). */
 import { Schema } from "effect"
 import { StatusBase } from "./meta.ts"
+import { RepoReference } from "./repo-source.ts"
 
 export const BuildPack = Schema.Literals(["nixpacks", "dockerfile", "static", "dockercompose"]).annotate({
   description: "How the app is built: nixpacks (auto-detect), dockerfile, static (serve files), dockercompose"
@@ -61,7 +62,8 @@ export const GitSha = Schema.String.check(
 )
 
 export const AppSpec = Schema.Struct({
-  repo: RepoFullName,
+  /** Absent: the code arrives by `git push` to the built-in remote (schemas/repo-source.ts). */
+  repo: Schema.optionalKey(RepoReference),
   branch: Schema.String,
   revision: Schema.NullOr(GitSha),
   buildPack: BuildPack,

@@ -7,6 +7,7 @@ import type { Kind } from "./meta.ts"
 
 export * from "./meta.ts"
 export * from "./app.ts"
+export * from "./repo-source.ts"
 export * from "./resource.ts"
 export * from "./host.ts"
 

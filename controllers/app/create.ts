@@ -5,7 +5,7 @@
  * looks the app up by its deterministic name (observe.ts) and adopts it instead of creating again.
  */
 import { Effect, Option } from "effect"
-import { Annotations } from "../../schemas/index.ts"
+import { Annotations, repoSource } from "../../schemas/index.ts"
 import { CoolifyApi } from "../../src/providers/coolify/index.ts"
 import type { CoolifyApplication, CoolifyConflict, CoolifyValidation } from "../../src/providers/coolify/index.ts"
 import { ObjectStore, type StoredObject } from "../../src/store/objects.ts"
@@ -18,13 +18,25 @@ import { CoolifyTarget } from "./target.ts"
 type App = StoredObject<"App">
 type Placed = Extract<PlacementDecision, { readonly _tag: "Placed" }>
 
-export type SourceChoice = { readonly _tag: "Source"; readonly source: AppSource } | { readonly _tag: "WaitingForGitHubApp"; readonly message: string }
+export type SourceChoice =
+  | { readonly _tag: "Source"; readonly source: AppSource }
+  | { readonly _tag: "WaitingForGitHubApp"; readonly message: string }
+  /** Coolify cannot reach the code at all (this machine's disk, the built-in git remote). */
+  | { readonly _tag: "RuntimeUnsupported"; readonly message: string }
 
-/** Image apps need no repository; otherwise GitHub decides between the App installation and a public clone. */
+export const RUNTIME_UNSUPPORTED_MESSAGE = "local paths and the built-in git remote need the local runtime (APP_RUNTIME=local)"
+
+/**
+ * Image apps need no repository; a git URL is cloned publicly; for GitHub the App installation or
+ * a public clone. Coolify's builders run elsewhere: a local path or pushed code never reaches them.
+ */
 export const chooseSource = (app: App) =>
   Effect.gen(function*() {
     if (app.spec.image !== undefined) return { _tag: "Source", source: { _tag: "Image" } } as SourceChoice
-    const decision = yield* RepoAccess.use((access) => access.decide(app.metadata.owner, app.spec.repo))
+    const source = repoSource(app.spec.repo)
+    if (source._tag === "Local" || source._tag === "Push") return { _tag: "RuntimeUnsupported", message: RUNTIME_UNSUPPORTED_MESSAGE } as SourceChoice
+    if (source._tag === "Git") return { _tag: "Source", source: { _tag: "Public" } } as SourceChoice
+    const decision = yield* RepoAccess.use((access) => access.decide(app.metadata.owner, source.fullName))
     switch (decision._tag) {
       case "Public":
         return { _tag: "Source", source: { _tag: "Public" } } as SourceChoice

@@ -3,7 +3,7 @@
  * and the digest that decides whether a new deployment is due. Pure functions, no I/O.
  */
 import { createHash } from "node:crypto"
-import type { BuildPack, RuntimeMode } from "../../schemas/index.ts"
+import { repoSource, type BuildPack, type RuntimeMode } from "../../schemas/index.ts"
 import type { CoolifyApplication, CreateApplicationInput, UpdateApplicationBody } from "../../src/providers/coolify/index.ts"
 import { canonicalJson } from "../../src/store/canonical-json.ts"
 import type { StoredObject } from "../../src/store/objects.ts"
@@ -29,7 +29,7 @@ export interface DesiredSettings {
   readonly name: string
   readonly description: string
   readonly kind: "git" | "image"
-  /** "owner/name" (git apps). */
+  /** "owner/name" for GitHub, the https:// URL for other git hosts; "" when Coolify cannot reach the code. */
   readonly repository: string
   readonly git_branch: string
   /** A full SHA, or "HEAD" for the head of the branch. */
@@ -80,6 +80,19 @@ export const splitImage = (image: string): { readonly name: string; readonly tag
 /** The port traffic is routed to: the spec's, else 80 for static sites (nginx) and 3000 otherwise. */
 export const exposedPort = (spec: App["spec"]): number => spec.port ?? (spec.buildPack === "static" ? 80 : 3000)
 
+const coolifyRepository = (repo: string | undefined): string => {
+  const source = repoSource(repo)
+  return source._tag === "GitHub" ? source.fullName : source._tag === "Git" ? source.url : ""
+}
+
+const isUrl = (repository: string): boolean => repository.startsWith("https://")
+
+/** The clone URL of a public repository: GitHub's "owner/name" is a path on github.com. */
+const publicCloneUrl = (repository: string): string => (isUrl(repository) ? repository : `https://github.com/${repository}`)
+
+/** A git URL, compared loosely: Coolify may store it with or without ".git" or a trailing slash. */
+const gitUrlKey = (url: string): string => url.trim().replace(/\/+$/, "").replace(/\.git$/, "").toLowerCase()
+
 export const desiredSettings = (app: App, input: { readonly hostName: string; readonly gvisor: boolean }): DesiredSettings => {
   const spec = app.spec
   const plan = PLAN_LIMITS[spec.runtimeMode]
@@ -88,7 +101,7 @@ export const desiredSettings = (app: App, input: { readonly hostName: string; re
     name: coolifyAppNameOf(app),
     description: coolifyDescriptionOf(app),
     kind: image ? "image" : "git",
-    repository: spec.repo,
+    repository: coolifyRepository(spec.repo),
     git_branch: spec.branch,
     git_commit_sha: spec.revision ?? "HEAD",
     build_pack: spec.buildPack,
@@ -142,7 +155,7 @@ export const createInput = (desired: DesiredSettings, source: AppSource, place: 
   }
   return source._tag === "GitHubApp"
     ? { type: "private-github-app", body: { ...git, github_app_uuid: source.githubAppUuid, git_repository: desired.repository } }
-    : { type: "public", body: { ...git, git_repository: `https://github.com/${desired.repository}` } }
+    : { type: "public", body: { ...git, git_repository: publicCloneUrl(desired.repository) } }
 }
 
 /** `owner/name` of whatever form Coolify stored (URL, .git, owner/name). */
@@ -180,7 +193,11 @@ export const settingsPatch = (observed: CoolifyApplication, desired: DesiredSett
   compare("name")
   compare("description")
   if (desired.kind === "git") {
-    if (repositoryKey(observed.git_repository ?? "") !== desired.repository.toLowerCase()) {
+    if (desired.repository === "") {
+      // Code Coolify cannot reach: chooseSource refuses the app before it is ever deployed.
+    } else if (isUrl(desired.repository)) {
+      if (gitUrlKey(observed.git_repository ?? "") !== gitUrlKey(desired.repository)) patch["git_repository"] = desired.repository
+    } else if (repositoryKey(observed.git_repository ?? "") !== desired.repository.toLowerCase()) {
       // Keep the form Coolify stored: a URL for public clones, owner/name for GitHub App sources.
       patch["git_repository"] = /^https?:\/\//.test(observed.git_repository ?? "") ? `https://github.com/${desired.repository}` : desired.repository
     }

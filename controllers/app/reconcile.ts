@@ -94,9 +94,18 @@ export const reconcileOnCoolify = (settings: AppControllerSettings, object: App,
         unlessServing(target, "InvalidSpec", refusal(error))
       ].filter(present)).pipe(Effect.as(Done))
 
+    /** Nothing to retry: only another runtime (or another spec) makes the code reachable. */
+    const unsupported = (target: App, message: string) =>
+      updateAppStatus(target, placed, [
+        condition("Synced", "False", "RuntimeUnsupported", message),
+        condition("Deployed", "False", "RuntimeUnsupported", message),
+        unlessServing(target, "RuntimeUnsupported", message)
+      ].filter(present)).pipe(Effect.as(Done))
+
     // ---- create | adopt
     if (observed._tag === "Absent") {
       const choice = yield* chooseSource(current)
+      if (choice._tag === "RuntimeUnsupported") return yield* unsupported(current, choice.message)
       if (choice._tag === "WaitingForGitHubApp") {
         yield* updateAppStatus(current, placed, [
           condition("Deployed", "False", "WaitingForGitHubApp", choice.message),
@@ -178,6 +187,7 @@ export const reconcileOnCoolify = (settings: AppControllerSettings, object: App,
       // before every new deployment, so a push after an uninstall waits instead of failing its build.
       if (!fresh && current.spec.image === undefined) {
         const choice = yield* chooseSource(current)
+        if (choice._tag === "RuntimeUnsupported") return yield* unsupported(current, choice.message)
         if (choice._tag === "WaitingForGitHubApp") {
           yield* write(current, (status) => status, [
             condition("Deployed", "False", "WaitingForGitHubApp", choice.message),

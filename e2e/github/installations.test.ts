@@ -20,7 +20,7 @@ const installationAwareAppController: Controller<"App", unknown, never> = {
   kind: "App",
   reconcile: (app) =>
     Effect.gen(function*() {
-      const installation = yield* (yield* GitHubInstallations).forRepo(app.metadata.owner, app.spec.repo)
+      const installation = yield* (yield* GitHubInstallations).forRepo(app.metadata.owner, app.spec.repo ?? "")
       yield* writeStatus(app, (status) => status, {
         conditions: [
           Option.match(installation, {

@@ -3,6 +3,7 @@ import type { ApiKeyInfo, CreatedApiKey } from "../auth/api-key-store.ts"
 import type { GitHubIdentity } from "../github/identity.ts"
 import { CSRF_FIELD } from "../github/csrf.ts"
 import type { StoredObject } from "../store/objects.ts"
+import { repoLabel } from "../../schemas/index.ts"
 import { html, page, type Html } from "./html.ts"
 
 export const landingPage = (options: { readonly signInEnabled: boolean }): string =>
@@ -85,7 +86,7 @@ ${view.apps.length === 0
     ? html`<p class="muted">No apps yet. Ask your agent to deploy one.</p>`
     : html`<table id="apps"><tr><th>App</th><th>Repository</th><th>URL</th><th>Conditions</th></tr>${view.apps.map(
       (app) => html`<tr data-app="${app.metadata.name}"><td>${app.metadata.project === "default" ? "" : `${app.metadata.project}/`}${app.metadata.name}${app.metadata.deletionTimestamp ? html` <span class="muted">(deleting)</span>` : ""}</td>
-<td>${app.spec.repo}@${app.spec.branch}${app.spec.revision ? html` <code>${app.spec.revision.slice(0, 7)}</code>` : ""}</td>
+<td>${repoLabel(app.spec.repo)}@${app.spec.branch}${app.spec.revision ? html` <code>${app.spec.revision.slice(0, 7)}</code>` : ""}</td>
 <td>${app.status.url ? html`<a href="${app.status.url}">${app.status.url}</a>` : html`<span class="muted">none yet</span>`}</td>
 <td>${conditionList(app)}</td></tr>`
     )}</table>`}`

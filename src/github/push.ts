@@ -1,11 +1,10 @@
 /**
  * A push to a branch becomes desired state: every App that tracks that repository and branch gets
- * `spec.revision` = the pushed SHA, through the one write path (desired/write.ts), so a change and
- * its reconcile enqueue commit together and the same SHA twice changes nothing.
+ * `spec.revision` = the pushed SHA (desired/revision.ts, shared with the built-in git remote).
  */
 import { Effect } from "effect"
 import { Database } from "../db/database.ts"
-import { updateObjectSpec } from "../desired/write.ts"
+import { setDesiredRevision } from "../desired/revision.ts"
 import type { Owner } from "../store/objects.ts"
 
 export interface BranchPush {
@@ -72,10 +71,7 @@ export const setRevisionOfTrackingApps = Effect.fn("github.setRevisionOfTracking
   const apps = yield* findAppsTrackingBranchAcrossTenants(push.repoFullName, push.branch)
   let changed = 0
   for (const app of apps) {
-    const result = yield* updateObjectSpec(app.owner, { kind: "App", project: app.project, name: app.name }, (spec) => ({ ...spec, revision: push.sha })).pipe(
-      // Deleted between the lookup and the update: nothing left to deploy.
-      Effect.catchTag("ObjectNotFound", () => Effect.succeed({ changed: false }))
-    )
+    const result = yield* setDesiredRevision(app, push.sha)
     if (result.changed) changed++
   }
   return { matched: apps.length, changed } satisfies PushOutcome

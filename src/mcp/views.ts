@@ -33,7 +33,7 @@ export type ReadySummary = typeof ReadySummary.Type
 export const AppSummary = Schema.Struct({
   name: Schema.String,
   project: Schema.String,
-  repo: Schema.String,
+  repo: Schema.optionalKey(Schema.String),
   branch: Schema.String,
   url: Schema.optionalKey(Schema.String),
   ready: ReadySummary,
@@ -44,7 +44,7 @@ export type AppSummary = typeof AppSummary.Type
 export const AppView = Schema.Struct({
   name: Schema.String,
   project: Schema.String,
-  repo: text("GitHub repository as owner/name"),
+  repo: Schema.optionalKey(text("GitHub owner/name, git URL or file:// URL; absent: the app deploys what is git pushed to it")),
   branch: Schema.String,
   revision: Schema.NullOr(Schema.String).annotate({ description: "Desired commit SHA; null means the head of the branch" }),
   buildPack: BuildPack,
@@ -108,7 +108,7 @@ const readyOf = (object: StoredObject): ReadySummary => {
 export const appSummary = (app: StoredObject<"App">): AppSummary => ({
   name: app.metadata.name,
   project: app.metadata.project,
-  repo: app.spec.repo,
+  ...(app.spec.repo !== undefined ? { repo: app.spec.repo } : {}),
   branch: app.spec.branch,
   ...(app.status.url ? { url: app.status.url } : {}),
   ready: readyOf(app),
@@ -120,7 +120,7 @@ export const appView = (app: StoredObject<"App">, options: { readonly includeEnv
   return {
     name: metadata.name,
     project: metadata.project,
-    repo: spec.repo,
+    ...(spec.repo !== undefined ? { repo: spec.repo } : {}),
     branch: spec.branch,
     revision: spec.revision,
     buildPack: spec.buildPack,

@@ -22,7 +22,8 @@ export const TERMINAL_REASONS: ReadonlySet<string> = new Set([
   "Cancelled",
   "InvalidSpec",
   "WaitingForGitHubApp",
-  "ProviderNotConfigured"
+  "ProviderNotConfigured",
+  "RuntimeUnsupported"
 ])
 
 export const WaitOutcome = Schema.Struct({

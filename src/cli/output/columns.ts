@@ -4,7 +4,7 @@
  * finalizers run.
  */
 import { findCondition } from "../../../controllers/engine/conditions.ts"
-import type { Condition, Kind } from "../../../schemas/index.ts"
+import { repoLabel, type Condition, type Kind } from "../../../schemas/index.ts"
 import type { StoredObject } from "../../store/objects.ts"
 import { ageOf } from "./age.ts"
 import type { Column } from "./table.ts"
@@ -47,7 +47,7 @@ const appColumns = (choice: ColumnChoice): ReadonlyArray<Column<AppRow>> => [
     ? [
         { header: "SYNCED", cell: conditionStatus("Synced") },
         { header: "DEPLOYED", cell: conditionStatus("Deployed") },
-        { header: "REPO", cell: (row: AppRow) => `${row.object.spec.repo}@${row.object.spec.branch}` },
+        { header: "REPO", cell: (row: AppRow) => `${repoLabel(row.object.spec.repo)}@${row.object.spec.branch}` },
         { header: "REVISION", cell: (row: AppRow) => shortSha(row.object.status.deployedRevision) },
         { header: "HOST", cell: (row: AppRow) => orNone(row.object.status.host ?? row.object.spec.host) }
       ]

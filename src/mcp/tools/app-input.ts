@@ -14,11 +14,14 @@ import {
   ProjectName,
   ResourceSize,
   ResourceType,
+  repoSource,
   RuntimeMode,
   type AppSpec
 } from "../../../schemas/index.ts"
 import { AppConfig } from "../../config/config.ts"
-import { normalizeRepoRef } from "../../providers/github/repo-ref.ts"
+import { localReposAllowed } from "../../config/runtime.ts"
+import { checkLocalRepository } from "../../repos/local-repo.ts"
+import { isBareRepoName, normalizeRepoInput } from "../../repos/normalize.ts"
 import { UserStore } from "../../store/users.ts"
 import { canonicalJson } from "../../store/canonical-json.ts"
 import type { Principal } from "../../auth/api-key-verifier.ts"
@@ -107,29 +110,33 @@ export const WaitTimeoutSeconds = Schema.Int.check(
   Schema.isBetween({ minimum: 1, maximum: MAX_WAIT_SECONDS }, { message: `wait_timeout_seconds must be a whole number from 1 to ${MAX_WAIT_SECONDS}` })
 ).annotate({ description: `How long wait: true waits at most; default ${DEFAULT_WAIT_SECONDS}`, default: DEFAULT_WAIT_SECONDS })
 
-/** Turn a repo argument into "owner/name"; a bare name needs the caller's GitHub login. */
-export const resolveRepo = (principal: Principal, repo: string) =>
+/**
+ * Turn a repo argument into the stored form (schemas/repo-source.ts); undefined stays undefined
+ * (the code is pushed). A bare name needs the caller's GitHub login; a local path must exist.
+ */
+export const resolveRepo = (principal: Principal, repo: string | undefined) =>
   Effect.gen(function*() {
-    const trimmed = repo.trim()
-    const bare = trimmed !== "" && !trimmed.includes("/") && !trimmed.includes(":")
+    if (repo === undefined) return undefined
     let login = principal.login
-    if (bare) {
+    if (isBareRepoName(repo)) {
       const users = yield* UserStore
       const user = yield* users.byId(principal.userId)
       if (user._tag === "None" || user.value.githubId === null) {
         return yield* new ToolError({
-          message: `repo "${repo}" is a bare repository name, which means one of your GitHub repositories, but user '${principal.login}' has not signed in with GitHub. Give it as "owner/name" (e.g. "octocat/${trimmed}") or sign in with GitHub on the dashboard first.`
+          message: `repo "${repo}" is a bare repository name, which means one of your GitHub repositories, but user '${principal.login}' has not signed in with GitHub. Give it as "owner/name" (e.g. "octocat/${repo.trim()}") or sign in with GitHub on the dashboard first.`
         })
       }
       login = user.value.login
     }
     const config = yield* AppConfig
-    const normalized = normalizeRepoRef(repo, login, { host: new URL(config.GITHUB_URL).hostname })
-    if (normalized._tag === "Failure") return yield* new ToolError({ message: `repo: ${normalized.failure.message}` })
-    return normalized.success.fullName
+    const normalized = normalizeRepoInput(repo, { login, githubHost: new URL(config.GITHUB_URL).hostname, localAllowed: localReposAllowed(config) })
+    if (normalized._tag === "Failure") return yield* new ToolError({ message: normalized.failure.message })
+    const source = repoSource(normalized.success)
+    if (source._tag === "Local") yield* checkLocalRepository(source.path).pipe(Effect.mapError((error) => new ToolError({ message: error.message })))
+    return normalized.success
   })
 
-/** The arguments both tools use to describe an App (create_app requires repo and name on top). */
+/** The arguments both tools use to describe an App (create_app adds repo and name). */
 export interface AppFields {
   readonly branch?: string
   readonly host?: string | null
@@ -172,11 +179,11 @@ export const applyAppFields = (spec: AppSpec, fields: AppFields): AppSpec => {
   return next
 }
 
-/** The spec of a new App. */
-export const newAppSpec = (repo: string, fields: AppFields, env: Record<string, string>, resourceRefs: ReadonlyArray<string>): AppSpec =>
+/** The spec of a new App; without repo its code arrives by git push. */
+export const newAppSpec = (repo: string | undefined, fields: AppFields, env: Record<string, string>, resourceRefs: ReadonlyArray<string>): AppSpec =>
   applyAppFields(
     {
-      repo,
+      ...(repo !== undefined ? { repo } : {}),
       branch: "main",
       revision: null,
       buildPack: "nixpacks",

@@ -1,7 +1,9 @@
 /** create_app: write an App (and its missing Resources) in one transaction; optionally wait. */
 import { Effect, Schema } from "effect"
-import { DEFAULT_PROJECT } from "../../../schemas/index.ts"
+import { DEFAULT_PROJECT, MAX_REPO_LENGTH, repoLabel } from "../../../schemas/index.ts"
 import { AppConfig } from "../../config/config.ts"
+import { gitRemoteUrl, pushCommands } from "../../git-remote/urls.ts"
+import { publicUrlOf } from "../../github/repo-tools.ts"
 import { createObject, inTransaction } from "../../desired/write.ts"
 import { NameTaken } from "../../store/errors.ts"
 import { ObjectStore, type StoredObject } from "../../store/objects.ts"
@@ -34,10 +36,13 @@ import { ensureResources } from "./inline-resources.ts"
 import { waitIfAsked } from "./wait.ts"
 
 const Input = Schema.Struct({
-  repo: Schema.String.annotate({
-    description: "GitHub repository: a bare name (one of yours), \"owner/name\", or a github.com URL",
-    examples: ["my-saas", "octocat/hello-world", "https://github.com/octocat/hello-world"]
-  }),
+  repo: Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(MAX_REPO_LENGTH, { message: `repo must be at most ${MAX_REPO_LENGTH} characters` })).annotate({
+      description:
+        "GitHub repo (bare name = yours, \"owner/name\", github.com URL), a public https:// git URL, or a local path (when the server allows). Omit to deploy by git push to the app's built-in remote",
+      examples: ["my-saas", "octocat/hello-world", "https://gitlab.com/acme/site.git"]
+    })
+  ),
   name: AppName,
   branch: Schema.optionalKey(Branch),
   project: Schema.optionalKey(ProjectArgument),
@@ -60,6 +65,12 @@ const Output = Schema.Struct({
   app: AppView,
   created: Schema.Boolean.annotate({ description: "False when an identical app already existed (the call is idempotent)" }),
   resourcesCreated: Schema.Array(Schema.String),
+  gitRemote: Schema.optionalKey(
+    Schema.Struct({
+      url: Schema.String,
+      commands: Schema.Array(Schema.String)
+    }).annotate({ description: "Apps without repo: push here to deploy (git asks for a password: give an API key, any username)" })
+  ),
   wait: Schema.optionalKey(WaitOutcome)
 })
 
@@ -67,7 +78,7 @@ export const createApp = defineTool({
   name: "create_app",
   title: "Create an app",
   description:
-    "Deploy a GitHub repository as an app. Writes the desired state and returns at once with the app's conditions; controllers build and run it (watch Ready, or pass wait: true). " +
+    "Deploy a repository (or, without repo, code you git push) as an app. Writes the desired state and returns at once with the app's conditions; controllers build and run it (watch Ready, or pass wait: true). " +
     "Calling it again with the same name and settings returns the existing app; to change an app use update_app. " +
     "With `resources`, missing databases are created in the same transaction and their connection settings are injected as environment variables.",
   input: Input,
@@ -115,15 +126,26 @@ export const createApp = defineTool({
 
       // Nothing here can deploy it: say so now, instead of "a controller picks it up shortly" or a wait that only ends in failure.
       const blocker = deployBlocker(yield* AppConfig)
+      const remote = repo === undefined ? gitRemoteUrl(publicUrlOf(yield* AppConfig), project, input.name) : undefined
+      const gitRemote = remote === undefined ? undefined : { url: remote, commands: pushCommands(remote, spec.branch) }
       const waited = blocker === undefined ? yield* waitIfAsked(input, written.app, context) : undefined
       const app = waited?.app ?? written.app
       const summary = written.created
-        ? `Created app '${input.name}' in project '${project}' from ${repo}@${spec.branch}${written.resourcesCreated.length ? ` with new resources ${written.resourcesCreated.join(", ")}` : ""}.`
+        ? `Created app '${input.name}' in project '${project}'${repo === undefined ? "" : ` from ${repoLabel(repo)}@${spec.branch}`}${written.resourcesCreated.length ? ` with new resources ${written.resourcesCreated.join(", ")}` : ""}.`
         : `App '${input.name}' already exists in project '${project}' with these settings; nothing changed.`
       return {
-        structured: { app: appView(app), created: written.created, resourcesCreated: written.resourcesCreated, ...(waited ? { wait: waited.outcome } : {}) },
+        structured: {
+          app: appView(app),
+          created: written.created,
+          resourcesCreated: written.resourcesCreated,
+          ...(gitRemote ? { gitRemote } : {}),
+          ...(waited ? { wait: waited.outcome } : {})
+        },
         text: [
           summary,
+          gitRemote
+            ? `It deploys what you git push to its branch ${spec.branch}: \`${gitRemote.commands.join(" && ")}\`. git asks for a password: give an API key (dk_live_…), any username.`
+            : "",
           blocker ?? (waited ? waited.outcome.message : readinessLine(app)),
           blocker || waited ? "" : "Pass wait: true, or call get_app_details, to follow the deployment."
         ]

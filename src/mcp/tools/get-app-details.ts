@@ -1,5 +1,6 @@
 /** get_app_details: one app's spec summary, URL, conditions, latest deployment, events and logs. */
 import { Effect, Schema } from "effect"
+import { repoLabel } from "../../../schemas/index.ts"
 import { EventStore } from "../../store/events.ts"
 import { AppLogs } from "../hooks.ts"
 import { requireObject } from "../lookups.ts"
@@ -48,7 +49,7 @@ export const getAppDetails = defineTool({
       const runtimeLogs = input.runtime_log_lines ? yield* logs.runtimeLogs(app, input.runtime_log_lines) : undefined
       const view = appView(app, { includeEnv: input.include_env === true })
       const text = [
-        `App '${view.name}' (project ${view.project}) from ${view.repo}@${view.branch}${view.url ? `, ${view.url}` : ""}${view.deleting ? " [being deleted]" : ""}.`,
+        `App '${view.name}' (project ${view.project}) from ${repoLabel(view.repo)}@${view.branch}${view.url ? `, ${view.url}` : ""}${view.deleting ? " [being deleted]" : ""}.`,
         ...(view.conditions.length ? view.conditions.map(conditionLine) : [`Ready=${view.ready.status} (${view.ready.reason}): ${view.ready.message}`]),
         ...(view.latestDeployment ? [`Latest deployment: ${view.latestDeployment.state} (revision ${view.latestDeployment.revision ?? "head"})`] : []),
         ...(events.length ? [`Recent events: ${events.slice(0, 3).map((event) => `${event.reason}: ${event.message}`).join(" | ")}`] : []),
