@@ -6,6 +6,8 @@
 import { execFile } from "node:child_process"
 import { existsSync } from "node:fs"
 import type { AppConfigValues } from "../../../src/config/config.ts"
+import { gitRemoteUrl, pushCommands as commandsFor } from "../../../src/git-remote/urls.ts"
+import { publicUrlOf } from "../../../src/github/repo-tools.ts"
 import type { StoredObject } from "../../../src/store/objects.ts"
 
 /** Whether the bare repository has the branch (a push reached it). */
@@ -16,8 +18,5 @@ export const remoteHasBranch = (remote: string, branch: string): Promise<boolean
       })
     : Promise.resolve(false)
 
-export const gitRemoteUrl = (config: AppConfigValues, project: string, name: string): string =>
-  `${(config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, "")}/git/${project}/${name}.git`
-
 export const pushCommands = (config: AppConfigValues, app: StoredObject<"App">): string =>
-  `Push the code: git remote add deploy ${gitRemoteUrl(config, app.metadata.project, app.metadata.name)} && git push deploy ${app.spec.branch} (when git asks for a password, give an API key; any user name).`
+  `Push the code: ${commandsFor(gitRemoteUrl(publicUrlOf(config), app.metadata.project, app.metadata.name), app.spec.branch).join(" && ")} (when git asks for a password, give an API key; any user name).`
