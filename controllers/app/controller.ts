@@ -17,6 +17,7 @@ import { resolveResources } from "./resources.ts"
 import { AppRuntime } from "./runtime.ts"
 import { resolveAppControllerSettings, type AppControllerSettings } from "./settings.ts"
 import { updateAppStatus } from "./status.ts"
+import { LOCAL_RUNTIME_NOT_WIRED } from "../../src/mcp/capabilities.ts"
 
 type App = StoredObject<"App">
 
@@ -94,4 +95,15 @@ export const providerNotConfiguredController = {
           condition("Synced", "False", "ProviderNotConfigured", `The app exists in Coolify and cannot be deleted there until the provider is configured again. ${PROVIDER_NOT_CONFIGURED_MESSAGE}`)
         ]).pipe(Effect.as(RequeueAfter(5 * 60_000)))
       : Effect.succeed(Done)
+} satisfies Controller<"App", unknown, unknown>
+
+/** The default (local) runtime until its pieces are wired in: the same stand-in, with the sentence that is true. */
+export const localRuntimeNotWiredController = {
+  ...providerNotConfiguredController,
+  reconcile: (object: App) =>
+    updateAppStatus(object, (status) => status, [
+      condition("Synced", "False", "ProviderNotConfigured", LOCAL_RUNTIME_NOT_WIRED),
+      condition("Deployed", "False", "ProviderNotConfigured", LOCAL_RUNTIME_NOT_WIRED),
+      condition("Ready", "False", "ProviderNotConfigured", LOCAL_RUNTIME_NOT_WIRED)
+    ]).pipe(Effect.as(Done))
 } satisfies Controller<"App", unknown, unknown>

@@ -12,11 +12,12 @@ import type { CoolifyApiConfig } from "../../src/providers/coolify/index.ts"
 import { GitHubApi } from "../../src/providers/github/index.ts"
 import type { Platform } from "../../src/system/platform.ts"
 import { runControllers, type EngineOptions } from "../engine/engine.ts"
-import type { Placement } from "../placement/Placement.ts"
-import { makeAppController, providerNotConfiguredController } from "./controller.ts"
+import { localRuntimeNotWiredController, makeAppController, providerNotConfiguredController } from "./controller.ts"
 import { CoolifyObservations } from "./observations.ts"
 import { appRuntimeName } from "../../src/config/runtime.ts"
 import { coolifyRuntimeLayer } from "./coolify-runtime.ts"
+import type { RouteTable } from "../../src/providers/local/router.ts"
+import type { Placement } from "../placement/Placement.ts"
 import { resolveAppControllerSettings, type AppControllerSettings } from "./settings.ts"
 import { RepoAccess } from "./source.ts"
 import { CoolifyTarget } from "./target.ts"
@@ -91,6 +92,7 @@ export const appControllerLayer = (options: AppControllerLayerOptions): Layer.La
       Layer.provide(Layer.mergeAll(coolifyRuntimeFromConfig({ ...config, COOLIFY_URL, COOLIFY_TOKEN }, options.settings), options.placement))
     )
   }
-  // TODO(local runtime): replaced by the local runtime layer in the next commit.
-  return runControllers([providerNotConfiguredController], options.engine)
+  // The local runtime's pieces (controllers/app/local, src/providers/local) are not wired in yet:
+  // until they are, apps say plainly that nothing here can deploy them.
+  return runControllers([localRuntimeNotWiredController], options.engine)
 }

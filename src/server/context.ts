@@ -2,6 +2,7 @@
 import type { ManagedRuntime } from "effect"
 import type { AppConfigValues } from "../config/config.ts"
 import type { Logger } from "../log/logger.ts"
+import type { RouteTable } from "../providers/local/router.ts"
 import type { Platform } from "../system/platform.ts"
 
 export interface ServerContext {
@@ -10,4 +11,6 @@ export interface ServerContext {
   readonly logger: Logger
   /** Base URL users reach this server at (PUBLIC_URL, or http://localhost:PORT). */
   readonly publicUrl: string
+  /** The local runtime's route table: app hosts are answered from it before any API route. */
+  readonly appRoutes?: RouteTable
 }

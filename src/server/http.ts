@@ -5,6 +5,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify"
 import { randomUUID } from "node:crypto"
 import type { ServerContext } from "./context.ts"
+import { appHostMatcher, registerAppRouter } from "../providers/local/router.ts"
 import { registerRoutes } from "./routes/index.ts"
 
 export const buildHttpServer = async (context: ServerContext): Promise<FastifyInstance> => {
@@ -23,6 +24,14 @@ export const buildHttpServer = async (context: ServerContext): Promise<FastifyIn
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: `No route ${request.method} ${request.url}. The MCP endpoint is /mcp; health is /healthz and /readyz.` })
   )
+  if (context.appRoutes) {
+    const serverHosts = ["localhost", "127.0.0.1", "[::1]", new URL(context.publicUrl).hostname]
+    registerAppRouter(app, {
+      routes: context.appRoutes,
+      serverHosts,
+      isAppHost: appHostMatcher({ appDnsSuffix: context.config.APP_DNS_SUFFIX, serverHosts })
+    })
+  }
   await registerRoutes(app, context)
   return app
 }
