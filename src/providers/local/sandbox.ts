@@ -407,9 +407,17 @@ export const launch = async (request: LaunchRequest): Promise<Launched> => {
     })
   }
 
+  // After "exit", give the pipes a moment to drain so the last output lines reach the log; a
+  // stray holder of stdout (possible only unsandboxed) must not keep the exit from being seen.
   const exitedRaw = new Promise<Exit>((resolve) => {
     child.once("error", () => resolve({ code: 127, signal: null }))
-    child.once("exit", (code, sig) => resolve({ code, signal: sig }))
+    child.once("exit", (code, sig) => {
+      const drained = setTimeout(() => resolve({ code, signal: sig }), 500)
+      child.once("close", () => {
+        clearTimeout(drained)
+        resolve({ code, signal: sig })
+      })
+    })
   })
   let gone = false
   const exited = exitedRaw.then(async (exit) => {
@@ -428,12 +436,22 @@ export const launch = async (request: LaunchRequest): Promise<Launched> => {
       if (!gone && init !== undefined) signal(-init, "SIGTERM")
     })
   }
+  let killing = false
   const kill = () => {
-    if (gone || pid < 0) return
-    if (!sandboxed) signal(-pid, "SIGKILL")
-    // Killing outer bwrap takes the sandbox down (--die-with-parent); the cgroup catches strays.
-    signal(pid, "SIGKILL")
-    if (cgroups) void cgroupPids(cgroups).then((pids) => pids.forEach((p) => signal(p, "SIGKILL")))
+    if (gone || pid < 0 || killing) return
+    killing = true
+    if (!sandboxed) return signal(-pid, "SIGKILL")
+    // Killing the sandbox's init ends its whole pid namespace, and outer bwrap then reaps it and
+    // exits. Killing outer bwrap first would orphan init (--die-with-parent still kills it, but
+    // leaves a zombie for whoever is pid 1), so that is only the fallback.
+    const outer = setTimeout(() => signal(pid, "SIGKILL"), 1_000)
+    void exitedRaw.then(() => clearTimeout(outer))
+    void Promise.race([infoPid, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 200))]).then((init) => {
+      if (gone) return
+      if (init === undefined) signal(pid, "SIGKILL")
+      else signal(init, "SIGKILL")
+    })
+    if (cgroups) void cgroupPids(cgroups).then((pids) => pids.forEach((p) => p !== pid && signal(p, "SIGKILL")))
   }
 
   return { child, pid, sandboxed, ...(reason !== undefined ? { reason } : {}), limits: applied, exited, terminate, kill }
