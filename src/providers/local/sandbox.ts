@@ -5,7 +5,7 @@
  * bwrap the command still runs, and the launch says so (`sandboxed: false`), so the caller can warn.
  *
  * Process shape: node → /bin/sh wrapper (joins the cgroups, sets rlimits, then execs) → setpriv (drops
- * root to nobody) → bwrap → bwrap's init (pid 1 inside) → /bin/sh -c COMMAND. Joining the cgroup
+ * root to nobody) → bwrap → bwrap's init (pid 1 inside) → runner sh → /bin/sh -c COMMAND. Joining the cgroup
  * before exec means the limits hold from the command's first instruction.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
@@ -108,7 +108,9 @@ export const bwrapArgs = (plan: BwrapPlan): Array<string> => {
   args.push("--remount-ro", "/", "--chdir", SANDBOX_APP_DIR)
   args.push("--unshare-user", "--disable-userns", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try")
   if (!plan.network) args.push("--unshare-net")
-  args.push("--die-with-parent", "--new-session", "--info-fd", String(plan.infoFd), "--clearenv")
+  // The runner shell is pid 1 (not bwrap's init): outer bwrap then reaps it itself, so no zombie is
+  // left to a pid 1 that may never reap, and none lingers in the cgroup.
+  args.push("--as-pid-1", "--die-with-parent", "--new-session", "--info-fd", String(plan.infoFd), "--clearenv")
   for (const [name, value] of Object.entries(plan.env)) args.push("--setenv", name, value)
   return args
 }
@@ -327,6 +329,26 @@ const WRAPPER = [
   'exec "$@"'
 ].join("\n")
 
+/**
+ * Runs the command as its child and outlives it. A stop's SIGTERM goes to the whole process group,
+ * and the `sh -c` between us and the app dies of it at once; in the sandbox the runner is pid 1,
+ * and its exit would end the namespace before the app had drained. So once told to stop, the
+ * runner waits until it is alone in the sandbox's /proc (its private one: only with "1" as $1),
+ * using builtins only, so the check itself adds no process. The exit status is the command's,
+ * 128+n when a signal killed it.
+ */
+const RUNNER = [
+  "stopping=",
+  "trap 'stopping=1' TERM INT HUP",
+  "others() { for f in /proc/[0-9]*/stat; do read -r s < \"$f\" 2>/dev/null || continue; case \"$s\" in \"$$ \"*|*\") Z \"*) ;; *) return 0;; esac; done; return 1; }",
+  '/bin/sh -c "$2" &',
+  "child=$!",
+  'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || break; done',
+  'if [ -n "$stopping" ] && [ "$1" = 1 ]; then while others; do sleep 0.05; done; fi',
+  'exit "$status"'
+].join("\n")
+const runnerArgv = (command: string, sandboxed: boolean): Array<string> => ["/bin/sh", "-c", RUNNER, "runner", sandboxed ? "1" : "0", command]
+
 const defaultEnv = (env: Readonly<Record<string, string>>): Record<string, string> => ({
   PATH: "/usr/local/bin:/usr/bin:/bin",
   HOME: SANDBOX_APP_DIR,
@@ -368,7 +390,7 @@ export const launch = async (request: LaunchRequest): Promise<Launched> => {
     // info pipe, fd 5 the app folder.
     const options = bwrapArgs({ rootEntries: hostRootEntries(), hide, appDirFd: 5, infoFd: 4, env, network: request.network ?? true })
     try {
-      child = spawn("/bin/sh", ["-c", WRAPPER, "wrapper", ...wrapperArgs, ...dropPrivilegesArgv(), request.sandbox.path, "--args", "3", "/bin/sh", "-c", request.command], {
+      child = spawn("/bin/sh", ["-c", WRAPPER, "wrapper", ...wrapperArgs, ...dropPrivilegesArgv(), request.sandbox.path, "--args", "3", ...runnerArgv(request.command, true)], {
         env: { PATH: "/usr/local/bin:/usr/bin:/bin" },
         stdio: ["ignore", "pipe", "pipe", "pipe", "pipe", appDirFd],
         detached: false
@@ -399,7 +421,7 @@ export const launch = async (request: LaunchRequest): Promise<Launched> => {
     sandboxed = false
     reason = request.sandbox.reason
     // Own process group, so stop and timeout reach everything the command started.
-    child = spawn("/bin/sh", ["-c", WRAPPER, "wrapper", ...wrapperArgs, ...dropPrivilegesArgv(), "/bin/sh", "-c", request.command], {
+    child = spawn("/bin/sh", ["-c", WRAPPER, "wrapper", ...wrapperArgs, ...dropPrivilegesArgv(), ...runnerArgv(request.command, false)], {
       cwd: request.dir,
       env,
       stdio: ["ignore", "pipe", "pipe"],
@@ -407,9 +429,17 @@ export const launch = async (request: LaunchRequest): Promise<Launched> => {
     })
   }
 
+  // After "exit", give the pipes a moment to drain so the last output lines reach the log; a
+  // stray holder of stdout (possible only unsandboxed) must not keep the exit from being seen.
   const exitedRaw = new Promise<Exit>((resolve) => {
     child.once("error", () => resolve({ code: 127, signal: null }))
-    child.once("exit", (code, sig) => resolve({ code, signal: sig }))
+    child.once("exit", (code, sig) => {
+      const drained = setTimeout(() => resolve({ code, signal: sig }), 500)
+      child.once("close", () => {
+        clearTimeout(drained)
+        resolve({ code, signal: sig })
+      })
+    })
   })
   let gone = false
   const exited = exitedRaw.then(async (exit) => {
@@ -428,12 +458,22 @@ export const launch = async (request: LaunchRequest): Promise<Launched> => {
       if (!gone && init !== undefined) signal(-init, "SIGTERM")
     })
   }
+  let killing = false
   const kill = () => {
-    if (gone || pid < 0) return
-    if (!sandboxed) signal(-pid, "SIGKILL")
-    // Killing outer bwrap takes the sandbox down (--die-with-parent); the cgroup catches strays.
-    signal(pid, "SIGKILL")
-    if (cgroups) void cgroupPids(cgroups).then((pids) => pids.forEach((p) => signal(p, "SIGKILL")))
+    if (gone || pid < 0 || killing) return
+    killing = true
+    if (!sandboxed) return signal(-pid, "SIGKILL")
+    // Killing the sandbox's init ends its whole pid namespace, and outer bwrap then reaps it and
+    // exits. Killing outer bwrap first would orphan init (--die-with-parent still kills it, but
+    // leaves a zombie for whoever is pid 1), so that is only the fallback.
+    const outer = setTimeout(() => signal(pid, "SIGKILL"), 1_000)
+    void exitedRaw.then(() => clearTimeout(outer))
+    void Promise.race([infoPid, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 200))]).then((init) => {
+      if (gone) return
+      if (init === undefined) signal(pid, "SIGKILL")
+      else signal(init, "SIGKILL")
+    })
+    if (cgroups) void cgroupPids(cgroups).then((pids) => pids.forEach((p) => p !== pid && signal(p, "SIGKILL")))
   }
 
   return { child, pid, sandboxed, ...(reason !== undefined ? { reason } : {}), limits: applied, exited, terminate, kill }
