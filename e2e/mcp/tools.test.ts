@@ -102,7 +102,7 @@ describe("MCP tools over Streamable HTTP", () => {
     assert.equal(byName.get("create_app")?.annotations?.idempotentHint, true)
     assert.equal(byName.get("redeploy")?.annotations?.idempotentHint, false)
     const createApp = byName.get("create_app")?.inputSchema as { required: Array<string>; properties: Record<string, Record<string, unknown>> }
-    assert.deepEqual(createApp.required, ["repo", "name"])
+    assert.deepEqual(createApp.required, ["name"], "without repo the app deploys what is git pushed")
     assert.equal(createApp.properties.name?.pattern, "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
     assert.ok(Array.isArray(createApp.properties.name?.examples))
     assert.equal(createApp.properties.branch?.default, "main")
