@@ -185,5 +185,14 @@ describe("built-in git remote", () => {
     assert.equal(response.status, 403)
     assert.match(await response.text(), /deploys from octocat\/site; push there instead/)
   })
-})
 
+  test("create_app takes a local repository on a loopback server, stored as file://, and refuses a missing one", async () => {
+    const created = await client.callTool({ name: "create_app", arguments: { name: "local", repo: `${work}/` } })
+    assert.notEqual(created.isError, true, textOf(created))
+    assert.equal(structured<{ app: { repo?: string } }>(created).app.repo, `file://${work}`)
+    assert.match(textOf(created), new RegExp(`from ${work}@main`))
+    const missing = await client.callTool({ name: "create_app", arguments: { name: "missing", repo: path.join(home, "nope") } })
+    assert.equal(missing.isError, true)
+    assert.match(textOf(missing), /does not exist on the server's machine/)
+  })
+})
