@@ -127,7 +127,7 @@ describe("desired Coolify settings", () => {
   test("a git URL is Coolify's public repository as it is; a .git suffix or trailing slash on Coolify's side needs no patch", () => {
     const desired = desiredSettings(app({ repo: "https://gitlab.com/acme/site.git" }), { hostName: "web.apps.test", gvisor: false })
     const pub = createInput(desired, { _tag: "Public" }, place)
-    assert.equal(pub.body.git_repository, "https://gitlab.com/acme/site.git")
+    assert.equal(pub.type === "public" ? pub.body.git_repository : undefined, "https://gitlab.com/acme/site.git")
     const observed = observedFrom(pub.body as unknown as Record<string, unknown>, { git_repository: "https://gitlab.com/acme/site/" })
     assert.deepEqual(settingsPatch(observed, desired), {})
     assert.deepEqual(settingsPatch({ ...observed, git_repository: "acme/site" }, desired), {}, "Coolify may keep only the path")
