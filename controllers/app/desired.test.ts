@@ -6,6 +6,13 @@ import type { StoredObject } from "../../src/store/objects.ts"
 import { configHash, createInput, desiredSettings, dockerRunOptions, settingsPatch, splitImage, sourceKindChanged } from "./desired.ts"
 import { coolifyAppName } from "./names.ts"
 import { appSpec } from "../../e2e/support/app-spec.ts"
+import { Effect, Layer } from "effect"
+import { chooseSource, RUNTIME_UNSUPPORTED_MESSAGE } from "./create.ts"
+import { RepoAccess } from "./source.ts"
+import { CoolifyTarget } from "./target.ts"
+
+/** chooseSource never asks Coolify about these sources: any call fails the test. */
+const neverTarget = Layer.succeed(CoolifyTarget, new Proxy({}, { get: () => () => assert.fail("CoolifyTarget must not be asked") }) as never)
 
 const spec = appSpec
 
@@ -115,5 +122,26 @@ describe("desired Coolify settings", () => {
     assert.notEqual(base, configHash("uid-1", desired, { A: "2" }))
     assert.notEqual(base, configHash("uid-2", desired, { A: "1" }))
     assert.notEqual(base, configHash("uid-1", { ...desired, limits_memory: "2G" }, { A: "1" }))
+  })
+
+  test("a git URL is Coolify's public repository as it is; a .git suffix or trailing slash on Coolify's side needs no patch", () => {
+    const desired = desiredSettings(app({ repo: "https://gitlab.com/acme/site.git" }), { hostName: "web.apps.test", gvisor: false })
+    const pub = createInput(desired, { _tag: "Public" }, place)
+    assert.equal(pub.type === "public" ? pub.body.git_repository : undefined, "https://gitlab.com/acme/site.git")
+    const observed = observedFrom(pub.body as unknown as Record<string, unknown>, { git_repository: "https://gitlab.com/acme/site/" })
+    assert.deepEqual(settingsPatch(observed, desired), {})
+    assert.deepEqual(settingsPatch({ ...observed, git_repository: "acme/site" }, desired), {}, "Coolify may keep only the path")
+    assert.deepEqual(settingsPatch({ ...observed, git_repository: "https://gitlab.com/acme/other" }, desired), { git_repository: "https://gitlab.com/acme/site.git" })
+  })
+
+  test("Coolify cannot reach a local path or pushed code: no repository to send, and chooseSource refuses them", async () => {
+    const { repo: _dropped, ...withoutRepo } = spec()
+    const local = app({ repo: "file:///srv/site" })
+    for (const object of [local, { ...local, spec: withoutRepo }]) {
+      assert.equal(desiredSettings(object, { hostName: "h", gvisor: false }).repository, "")
+      const choice = await Effect.runPromise(chooseSource(object).pipe(Effect.provide(RepoAccess.layerAssumePublic), Effect.provide(neverTarget)))
+      assert.deepEqual(choice, { _tag: "RuntimeUnsupported", message: RUNTIME_UNSUPPORTED_MESSAGE })
+    }
+    assert.match(RUNTIME_UNSUPPORTED_MESSAGE, /need the local runtime \(APP_RUNTIME=local\)/)
   })
 })

@@ -93,6 +93,10 @@ const publicCloneUrl = (repository: string): string => (isUrl(repository) ? repo
 /** A git URL, compared loosely: Coolify may store it with or without ".git" or a trailing slash. */
 const gitUrlKey = (url: string): string => url.trim().replace(/\/+$/, "").replace(/\.git$/, "").toLowerCase()
 
+/** Coolify may also keep only the URL's path (it records the host as the app's source). */
+const sameGitUrl = (observed: string, desired: string): boolean =>
+  /^https?:\/\//.test(observed.trim()) ? gitUrlKey(observed) === gitUrlKey(desired) : repositoryKey(observed) === repositoryKey(desired)
+
 export const desiredSettings = (app: App, input: { readonly hostName: string; readonly gvisor: boolean }): DesiredSettings => {
   const spec = app.spec
   const plan = PLAN_LIMITS[spec.runtimeMode]
@@ -196,7 +200,7 @@ export const settingsPatch = (observed: CoolifyApplication, desired: DesiredSett
     if (desired.repository === "") {
       // Code Coolify cannot reach: chooseSource refuses the app before it is ever deployed.
     } else if (isUrl(desired.repository)) {
-      if (gitUrlKey(observed.git_repository ?? "") !== gitUrlKey(desired.repository)) patch["git_repository"] = desired.repository
+      if (!sameGitUrl(observed.git_repository ?? "", desired.repository)) patch["git_repository"] = desired.repository
     } else if (repositoryKey(observed.git_repository ?? "") !== desired.repository.toLowerCase()) {
       // Keep the form Coolify stored: a URL for public clones, owner/name for GitHub App sources.
       patch["git_repository"] = /^https?:\/\//.test(observed.git_repository ?? "") ? `https://github.com/${desired.repository}` : desired.repository

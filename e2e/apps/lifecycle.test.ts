@@ -6,7 +6,9 @@
 import assert from "node:assert/strict"
 import { describe, test } from "node:test"
 import { Annotations } from "../../schemas/index.ts"
+import { createObject } from "../../src/desired/write.ts"
 import type { CoolifyFake } from "../fakes/coolify/index.ts"
+import { appSpec } from "../support/app-spec.ts"
 import {
   conditionOf,
   coolifyAppsOf,
@@ -77,6 +79,22 @@ describe("App controller: lifecycle", () => {
     assert.equal(onlyApp("df").fields["ports_exposes"], "8080")
     assert.equal(onlyApp("np").kind, "public")
     assert.equal(onlyApp("np").fields["git_repository"], "acme/np")
+  })
+
+  test("a git URL is cloned publicly by Coolify; a local path and pushed code are refused as RuntimeUnsupported without a Coolify app", async () => {
+    await createApp(engine.runtime, owner, "lab", { repo: "https://gitlab.com/acme/site.git", buildPack: "static", runtimeMode: "static" })
+    await createApp(engine.runtime, owner, "disk", { repo: "file:///srv/site" })
+    const { repo: _repo, ...pushedSpec } = appSpec()
+    await engine.runtime.runPromise(createObject(owner, { kind: "App", name: "pushed", spec: pushedSpec }))
+    const ready = await waitForReady(engine.runtime, owner, "lab")
+    assert.equal(conditionOf(ready, "Synced")?.reason, "Created")
+    assert.equal(onlyApp("lab").kind, "public")
+    for (const name of ["disk", "pushed"]) {
+      const refused = await waitForApp(engine.runtime, owner, name, (app) => conditionOf(app, "Synced")?.reason === "RuntimeUnsupported", `${name} RuntimeUnsupported`)
+      assert.equal(conditionOf(refused, "Synced")?.status, "False")
+      assert.match(conditionOf(refused, "Synced")?.message ?? "", /need the local runtime \(APP_RUNTIME=local\)/)
+      assert.equal(coolifyAppsOf(fake, owner, name).length, 0)
+    }
   })
 
   test("a revision bump deploys exactly once; a redeploy (nonce) deploys exactly once", async () => {

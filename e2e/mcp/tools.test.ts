@@ -102,7 +102,7 @@ describe("MCP tools over Streamable HTTP", () => {
     assert.equal(byName.get("create_app")?.annotations?.idempotentHint, true)
     assert.equal(byName.get("redeploy")?.annotations?.idempotentHint, false)
     const createApp = byName.get("create_app")?.inputSchema as { required: Array<string>; properties: Record<string, Record<string, unknown>> }
-    assert.deepEqual(createApp.required, ["repo", "name"])
+    assert.deepEqual(createApp.required, ["name"], "without repo the app deploys what is git pushed")
     assert.equal(createApp.properties.name?.pattern, "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
     assert.ok(Array.isArray(createApp.properties.name?.examples))
     assert.equal(createApp.properties.branch?.default, "main")
@@ -279,8 +279,9 @@ describe("MCP tools over Streamable HTTP", () => {
     assert.match(invalid, /- port: port must be a whole number from 1 to 65535/)
     assert.match(invalid, /- colour: is not an argument of create_app \(accepted: repo, name, /)
     assert.match(invalid, /- env_vars\.1BAD: is not a valid environment variable name/)
-    assert.match(await fails("create_app", { name: "x" }), /- repo: is required/)
-    assert.match(await fails("create_app", { repo: "https://gitlab.com/a/b", name: "x" }), /only repositories on github\.com are supported/)
+    assert.match(await fails("create_app", { repo: "https://bob:pw@gitlab.com/a/b", name: "x" }), /repo: the URL contains credentials/)
+    assert.match(await fails("create_app", { repo: "http://gitlab.com/a/b", name: "x" }), /only https:\/\/ git URLs can be cloned/)
+    assert.match(await fails("create_app", { repo: "github.com/a/b/c", name: "x" }), /points inside a repository/)
     assert.match(await fails("update_app", { name: "listed" }), /update_app needs at least one setting to change/)
     assert.match(await fails("get_app_details", { name: "listed", deploy_log_lines: 5000 }), /deploy_log_lines must be a whole number from 0 to 1000/)
 

@@ -1,6 +1,7 @@
 /**
  * The MCP surface: `registerMcpRoutes` is what src/server/routes/index.ts calls. It builds the MCP
  * runtime over the running platform, mounts /mcp, and disposes the runtime when the server closes.
+ * The runtime is returned: other API-key surfaces (the git remote) share its key verifier.
  */
 import type { FastifyInstance } from "fastify"
 import type { ServerContext } from "../server/context.ts"
@@ -20,6 +21,7 @@ export const registerMcpRoutes = async (app: FastifyInstance, context: ServerCon
     ...(context.config.ALLOWED_ORIGINS ? { allowedOrigins: context.config.ALLOWED_ORIGINS } : {}),
     rateLimitPerMinute: context.config.MCP_RATE_LIMIT_PER_MINUTE
   })
+  return runtime
 }
 
 export { MCP_PATH } from "./endpoint.ts"

@@ -5,11 +5,13 @@ import { registerHealthRoutes } from "./health.ts"
 import { registerObservabilityRoutes } from "../../observability/http.ts"
 import { registerMcpRoutes } from "../../mcp/index.ts"
 import { registerGitHubRoutes } from "../../github/routes.ts"
+import { registerGitRemoteRoutes } from "../../git-remote/routes.ts"
 
 export const registerRoutes = async (app: FastifyInstance, context: ServerContext) => {
   // First: its hooks time and trace every route declared after it; it also serves /metrics.
   await registerObservabilityRoutes(app, context)
   registerHealthRoutes(app, context)
-  await registerMcpRoutes(app, context)
+  const mcp = await registerMcpRoutes(app, context)
+  await registerGitRemoteRoutes(app, { runtime: mcp, config: context.config, logger: context.logger, publicUrl: context.publicUrl })
   await registerGitHubRoutes(app, context)
 }
