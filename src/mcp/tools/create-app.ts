@@ -12,7 +12,6 @@ import { defineTool } from "../tool.ts"
 import { appView, AppView, readinessLine } from "../views.ts"
 import { WaitOutcome } from "../wait-for-app.ts"
 import {
-  AppName,
   Branch,
   BuildPackArgument,
   Command,
@@ -22,6 +21,7 @@ import {
   HostHint,
   MemoryArgument,
   newAppSpec,
+  NewAppName,
   PortArgument,
   ProjectArgument,
   resolveRepo,
@@ -38,7 +38,7 @@ const Input = Schema.Struct({
     description: "GitHub repository: a bare name (one of yours), \"owner/name\", or a github.com URL",
     examples: ["my-saas", "octocat/hello-world", "https://github.com/octocat/hello-world"]
   }),
-  name: AppName,
+  name: NewAppName,
   branch: Schema.optionalKey(Branch),
   project: Schema.optionalKey(ProjectArgument),
   host: Schema.optionalKey(HostHint),
@@ -48,9 +48,9 @@ const Input = Schema.Struct({
   runtime_mode: Schema.optionalKey(RuntimeModeArgument),
   memory: Schema.optionalKey(MemoryArgument),
   cpu: Schema.optionalKey(CpuArgument),
-  install_command: Schema.optionalKey(Command("Install command", "npm ci")),
-  build_command: Schema.optionalKey(Command("Build command", "npm run build")),
-  start_command: Schema.optionalKey(Command("Start command", "npm start")),
+  install_command: Schema.optionalKey(Command("install_command")),
+  build_command: Schema.optionalKey(Command("build_command")),
+  start_command: Schema.optionalKey(Command("start_command")),
   resources: Schema.optionalKey(ResourceRequests),
   wait: Schema.optionalKey(Wait),
   wait_timeout_seconds: Schema.optionalKey(WaitTimeoutSeconds)
@@ -58,7 +58,7 @@ const Input = Schema.Struct({
 
 const Output = Schema.Struct({
   app: AppView,
-  created: Schema.Boolean.annotate({ description: "False when an identical app already existed (the call is idempotent)" }),
+  created: Schema.Boolean,
   resourcesCreated: Schema.Array(Schema.String),
   wait: Schema.optionalKey(WaitOutcome)
 })
@@ -67,9 +67,8 @@ export const createApp = defineTool({
   name: "create_app",
   title: "Create an app",
   description:
-    "Deploy a GitHub repository as an app. Writes the desired state and returns at once with the app's conditions; controllers build and run it (watch Ready, or pass wait: true). " +
-    "Calling it again with the same name and settings returns the existing app; to change an app use update_app. " +
-    "With `resources`, missing databases are created in the same transaction and their connection settings are injected as environment variables.",
+    "Deploy a GitHub repository as an app. Returns at once with its conditions while it builds and starts (follow Ready, or pass wait: true). " +
+    "Same name and settings again: the existing app (created: false); change apps with update_app. Omitted commands are the build pack's.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
