@@ -8,6 +8,11 @@
  *   pg-boss send) vs. a bare INSERT + pg-boss send in one transaction: p50/p99 latency, one call at
  *   a time. Target: p50 ≤ 2× bare.
  *
+ * - The size of tools/list, which every client reads at session start and the model pays for in
+ *   every session: bytes and a token estimate (bytes / 4: no tokenizer is installed, and JSON with
+ *   short keys tokenizes somewhat worse than that), beside the 46 KB (~11.5k tokens) it was before
+ *   it was made lean. Target: ≤ half. (src/mcp/tools-list-budget.test.ts holds the byte budget.)
+ *
  * Reports ratios, asserts nothing. `node bench/mcp.ts` (BENCH_SECONDS, BENCH_CREATES to tune).
  */
 import Fastify from "fastify"
@@ -84,9 +89,11 @@ const system = await startSystem({
     MCP_RATE_LIMIT_PER_MINUTE: "100000000"
   }
 })
-// Two bare routes: a trivial answer, and the same tools/list answer (~46 KB) without the MCP
+// Two bare routes: a trivial answer, and the same tools/list answer (~23 KB) without the MCP
 // machinery — the second separates what the protocol layer costs from what the payload costs.
 const toolList = listToolsResult(tools)
+const TOOLS_LIST_BYTES_BEFORE = 46_174
+const toolListBytes = Buffer.byteLength(JSON.stringify(toolList))
 const bare = Fastify()
 bare.post("/bare", async (request) => ({ jsonrpc: "2.0", id: (request.body as { id?: number }).id ?? null, result: { ok: true } }))
 bare.post("/bare-tools", async (request) => ({ jsonrpc: "2.0", id: (request.body as { id?: number }).id ?? null, result: toolList }))
@@ -173,6 +180,14 @@ try {
   const baseline = writes.insertAndSend ?? { p50: Number.NaN, p99: Number.NaN }
 
   report("bench/mcp", [
+    {
+      what: "tools/list size",
+      bytes: toolListBytes,
+      tokens_estimate_bytes_div_4: Math.round(toolListBytes / 4),
+      bytes_before_lean: TOOLS_LIST_BYTES_BEFORE,
+      ratio: toolListBytes / TOOLS_LIST_BYTES_BEFORE,
+      target: "<= 0.50"
+    },
     {
       what: "tools/list (authenticated, /mcp)",
       req_s: listRps,

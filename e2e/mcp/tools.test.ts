@@ -104,7 +104,7 @@ describe("MCP tools over Streamable HTTP", () => {
     const createApp = byName.get("create_app")?.inputSchema as { required: Array<string>; properties: Record<string, Record<string, unknown>> }
     assert.deepEqual(createApp.required, ["name"], "without repo the app deploys what is git pushed")
     assert.equal(createApp.properties.name?.pattern, "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-    assert.ok(Array.isArray(createApp.properties.name?.examples))
+    assert.match(String(createApp.properties.resources?.description), /<NAME>_DATABASE_URL .* the first also as DATABASE_URL/, "the env var naming rule is documented where agents read it")
     assert.equal(createApp.properties.branch?.default, "main")
     assert.ok(createApp.properties.env_vars?.patternProperties, "env var names are constrained in the schema")
   })

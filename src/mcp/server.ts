@@ -51,7 +51,8 @@ export const listToolsResult = (tools: ReadonlyArray<McpTool<McpServices>>) => (
     description: tool.description,
     inputSchema: tool.inputSchema,
     outputSchema: tool.outputSchema,
-    annotations: { title: tool.title, ...tool.annotations }
+    // The title is stated once, at the top level (MCP 2025-06-18), not again in the annotations.
+    annotations: tool.annotations
   }))
 })
 

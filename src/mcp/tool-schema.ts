@@ -5,6 +5,7 @@
  */
 import { Effect, Result, Schema, SchemaAST, SchemaIssue } from "effect"
 import { ToolError } from "./errors.ts"
+import { leanJsonSchema, type Json } from "./lean-json-schema.ts"
 
 /** A JSON Schema whose top level is an object, as MCP requires for tool input and output. */
 export interface JsonObjectSchema {
@@ -25,7 +26,7 @@ export const toToolJsonSchema = (schema: Schema.Top, role: "input" | "output"): 
   const root = document.schema as Record<string, unknown>
   if (root.type !== "object") throw new Error(`tool ${role} schema must describe an object, got ${JSON.stringify(root.type)}`)
   const definitions = Object.keys(document.definitions).length > 0 ? { $defs: document.definitions } : {}
-  return { ...root, ...definitions, type: "object" }
+  return { ...(leanJsonSchema({ ...root, ...definitions } as Json, role) as Record<string, unknown>), type: "object" }
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * tools/list never changes while the server runs, and every client asks for it at every session
- * start — a ~46 KB answer. It is serialised once and answered as a plain JSON response (Streamable
+ * start — a ~23 KB answer. It is serialised once and answered as a plain JSON response (Streamable
  * HTTP lets the server answer a POST with application/json instead of an SSE stream), after the
  * same guard, authentication, rate limit and session checks as every other request. Anything that
  * is not exactly a tools/list request of a supported protocol version goes to the SDK as usual.

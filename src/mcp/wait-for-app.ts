@@ -28,7 +28,7 @@ export const TERMINAL_REASONS: ReadonlySet<string> = new Set([
 
 export const WaitOutcome = Schema.Struct({
   outcome: Schema.Literals(["ready", "failed", "timeout", "deleted"]),
-  waitedSeconds: Schema.Number,
+  waitedSeconds: Schema.Finite,
   message: Schema.String
 }).annotate({ description: "How a wait ended: ready, failed (a reason that needs you), deleted, or timeout (still in progress)" })
 export type WaitOutcome = typeof WaitOutcome.Type

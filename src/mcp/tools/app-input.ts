@@ -32,63 +32,52 @@ const MAX_ENV_VARS = 200
 const MAX_ENV_VALUE = 32_768
 const MAX_COMMAND = 4_096
 
-export const AppName = DnsLabel.annotate({
-  description: "App name: 1-63 lowercase letters, digits or '-'; part of the app's URL",
-  examples: ["shop", "my-saas-api"]
-})
+// Descriptions are read by the model in every session (tools/list): only what the name, pattern,
+// enum and default do not already say. A DNS label's pattern says what a name may be.
+export const AppName = DnsLabel.annotate({ description: undefined, examples: undefined })
+/** create_app names the app; the name says where it will be served, once. */
+export const NewAppName = AppName.annotate({ description: "Part of the app's URL" })
 
-export const ProjectArgument = ProjectName.annotate({
-  description: "Project grouping apps and resources; default \"default\"",
-  examples: ["default"]
-})
+export const ProjectArgument = ProjectName.annotate({ description: undefined, examples: undefined, default: "default" })
 
 export const Branch = Schema.String.check(Schema.isBetweenLength(1, 255, { message: "branch must be 1-255 characters, e.g. \"main\"" })).annotate({
-  description: "Git branch to deploy; pushes to it redeploy the app",
-  default: "main",
-  examples: ["main"]
+  description: "Pushes to it redeploy the app",
+  default: "main"
 })
 
-export const HostHint = DnsLabel.annotate({
-  description: "Optional placement hint: the name of a run host set up by the operator. Omit to let the platform choose",
-  examples: ["s1"]
-})
+export const HostHint = DnsLabel.annotate({ description: "Run host to place it on; omit to let the platform choose", examples: undefined })
 
-export const BuildPackArgument = BuildPack.annotate({ default: "nixpacks" })
-export const RuntimeModeArgument = RuntimeMode.annotate({ default: "on_demand" })
-export const PortArgument = Port.annotate({ description: "Port the app listens on inside its container", examples: [3000] })
-export const MemoryArgument = Memory.annotate({ description: "Memory limit, e.g. \"512M\" or \"2G\"", examples: ["512M"] })
-export const CpuArgument = Cpu.annotate({ description: "CPU limit in cores, e.g. \"0.5\" or \"2\"", examples: ["0.5"] })
+export const BuildPackArgument = BuildPack.annotate({ description: "nixpacks detects the stack; static serves files", default: "nixpacks" })
+export const RuntimeModeArgument = RuntimeMode.annotate({ description: "on_demand may sleep when idle; static serves files only", default: "on_demand" })
+export const PortArgument = Port.annotate({ description: "The port the app listens on" })
+export const MemoryArgument = Memory.annotate({ description: "Limit, e.g. 512M or 2G" })
+export const CpuArgument = Cpu.annotate({ description: "Cores, e.g. 0.5" })
 
 const EnvValue = Schema.String.check(Schema.isMaxLength(MAX_ENV_VALUE, { message: `environment values are limited to ${MAX_ENV_VALUE} characters` }))
 
 export const EnvVars = Schema.Record(EnvVarName, EnvValue)
   .check(Schema.isMaxProperties(MAX_ENV_VARS, { message: `at most ${MAX_ENV_VARS} environment variables` }))
-  .annotate({
-    description: "Environment variables (name → value). Values are stored encrypted and only shown by get_app_details with include_env",
-    examples: [{ NODE_ENV: "production", API_URL: "https://api.example.com" }]
-  })
+  .annotate({ description: "Stored encrypted; get_app_details shows values only with include_env" })
 
 export const EnvVarPatch = Schema.Record(EnvVarName, Schema.NullOr(EnvValue))
   .check(Schema.isMaxProperties(MAX_ENV_VARS, { message: `at most ${MAX_ENV_VARS} environment variables` }))
-  .annotate({
-    description: "Environment variables to set (name → value) or remove (name → null); names not mentioned are kept",
-    examples: [{ LOG_LEVEL: "debug", OLD_FLAG: null }]
-  })
+  .annotate({ description: "A value sets a variable, null removes it; others are kept" })
 
-export const Command = (what: string, example: string) =>
-  Schema.String.check(Schema.isBetweenLength(1, MAX_COMMAND, { message: `${what} must be 1-${MAX_COMMAND} characters` })).annotate({
-    description: `${what}; omit to let the build pack decide`,
-    examples: [example]
-  })
+/** Install, build or start command (the tools' descriptions say that omitted ones are the build pack's). */
+export const Command = (what: string) => Schema.String.check(Schema.isBetweenLength(1, MAX_COMMAND, { message: `${what} must be 1-${MAX_COMMAND} characters` }))
+
+const ResourceLabel = DnsLabel.annotate({ description: undefined, examples: undefined })
+export const ResourceTypeArgument = ResourceType.annotate({ description: undefined, default: "sqlite" })
+export const Region = Schema.String.check(Schema.isBetweenLength(1, 64)).annotate({ description: "e.g. fra; default: the provider's" })
 
 /** An inline resource: a bare name, or a name with the settings to create it with. */
 export const ResourceRequest = Schema.Union([
-  DnsLabel.annotate({ description: "Name of a resource; created as a sqlite database if it does not exist", examples: ["db"] }),
+  ResourceLabel,
   Schema.Struct({
-    name: DnsLabel,
-    type: Schema.optionalKey(ResourceType.annotate({ default: "sqlite" })),
+    name: ResourceLabel,
+    type: Schema.optionalKey(ResourceTypeArgument),
     size: Schema.optionalKey(ResourceSize),
-    region: Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 64)).annotate({ description: "Provider region, e.g. \"fra\"" }))
+    region: Schema.optionalKey(Region)
   })
 ])
 export type ResourceRequest = typeof ResourceRequest.Type
@@ -97,18 +86,14 @@ export const ResourceRequests = Schema.Array(ResourceRequest)
   .check(Schema.isMaxLength(10, { message: "at most 10 resources per app" }))
   .annotate({
     description:
-      "Databases the app uses: their connection settings are injected as environment variables (DATABASE_URL, DATABASE_AUTH_TOKEN). Missing ones are created in the same transaction as the app",
-    examples: [["db"], [{ name: "db", type: "sqlite", region: "fra" }]]
+      "Databases, created if missing. Each is injected as <NAME>_DATABASE_URL and <NAME>_DATABASE_AUTH_TOKEN (NAME upper-cased, '-' as '_'); the first also as DATABASE_URL and DATABASE_AUTH_TOKEN, and keeps them when more are added"
   })
 
-export const Wait = Schema.Boolean.annotate({
-  description: "Wait until the app is Ready or fails, sending progress notifications as its conditions change",
-  default: false
-})
+export const Wait = Schema.Boolean.annotate({ description: "Until Ready or failed, with progress notifications", default: false })
 
 export const WaitTimeoutSeconds = Schema.Int.check(
   Schema.isBetween({ minimum: 1, maximum: MAX_WAIT_SECONDS }, { message: `wait_timeout_seconds must be a whole number from 1 to ${MAX_WAIT_SECONDS}` })
-).annotate({ description: `How long wait: true waits at most; default ${DEFAULT_WAIT_SECONDS}`, default: DEFAULT_WAIT_SECONDS })
+).annotate({ default: DEFAULT_WAIT_SECONDS })
 
 /**
  * Turn a repo argument into the stored form (schemas/repo-source.ts); undefined stays undefined

@@ -14,7 +14,6 @@ import { defineTool } from "../tool.ts"
 import { appView, AppView, readinessLine } from "../views.ts"
 import { WaitOutcome } from "../wait-for-app.ts"
 import {
-  AppName,
   Branch,
   BuildPackArgument,
   Command,
@@ -24,6 +23,7 @@ import {
   HostHint,
   MemoryArgument,
   newAppSpec,
+  NewAppName,
   PortArgument,
   ProjectArgument,
   resolveRepo,
@@ -38,12 +38,11 @@ import { waitIfAsked } from "./wait.ts"
 const Input = Schema.Struct({
   repo: Schema.optionalKey(
     Schema.String.check(Schema.isMaxLength(MAX_REPO_LENGTH, { message: `repo must be at most ${MAX_REPO_LENGTH} characters` })).annotate({
-      description:
-        "GitHub repo (bare name = yours, \"owner/name\", github.com URL), a public https:// git URL, or a local path (when the server allows). Omit to deploy by git push to the app's built-in remote",
-      examples: ["my-saas", "octocat/hello-world", "https://gitlab.com/acme/site.git"]
+      description: "GitHub name (\"owner/name\", bare = yours, or URL), public https git URL, or local path if allowed. Omit to deploy by git push",
+      examples: ["my-saas", "octocat/hello-world"]
     })
   ),
-  name: AppName,
+  name: NewAppName,
   branch: Schema.optionalKey(Branch),
   project: Schema.optionalKey(ProjectArgument),
   host: Schema.optionalKey(HostHint),
@@ -53,9 +52,9 @@ const Input = Schema.Struct({
   runtime_mode: Schema.optionalKey(RuntimeModeArgument),
   memory: Schema.optionalKey(MemoryArgument),
   cpu: Schema.optionalKey(CpuArgument),
-  install_command: Schema.optionalKey(Command("Install command", "npm ci")),
-  build_command: Schema.optionalKey(Command("Build command", "npm run build")),
-  start_command: Schema.optionalKey(Command("Start command", "npm start")),
+  install_command: Schema.optionalKey(Command("install_command")),
+  build_command: Schema.optionalKey(Command("build_command")),
+  start_command: Schema.optionalKey(Command("start_command")),
   resources: Schema.optionalKey(ResourceRequests),
   wait: Schema.optionalKey(Wait),
   wait_timeout_seconds: Schema.optionalKey(WaitTimeoutSeconds)
@@ -63,7 +62,7 @@ const Input = Schema.Struct({
 
 const Output = Schema.Struct({
   app: AppView,
-  created: Schema.Boolean.annotate({ description: "False when an identical app already existed (the call is idempotent)" }),
+  created: Schema.Boolean,
   resourcesCreated: Schema.Array(Schema.String),
   gitRemote: Schema.optionalKey(
     Schema.Struct({
@@ -78,9 +77,8 @@ export const createApp = defineTool({
   name: "create_app",
   title: "Create an app",
   description:
-    "Deploy a repository (or, without repo, code you git push) as an app. Writes the desired state and returns at once with the app's conditions; controllers build and run it (watch Ready, or pass wait: true). " +
-    "Calling it again with the same name and settings returns the existing app; to change an app use update_app. " +
-    "With `resources`, missing databases are created in the same transaction and their connection settings are injected as environment variables.",
+    "Deploy a repository (or, without repo, code you git push) as an app. Returns at once with its conditions while it builds and starts (follow Ready, or pass wait: true). " +
+    "Same name and settings again: the existing app (created: false); change apps with update_app. Omitted commands are the build pack's.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },

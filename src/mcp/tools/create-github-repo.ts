@@ -5,12 +5,13 @@ import { defineTool, ToolError } from "../tool.ts"
 
 const RepoName = Schema.String.check(
   Schema.isPattern(/^[A-Za-z0-9._-]{1,100}$/u, { message: "repository names use 1-100 letters, digits, '.', '_' or '-' (e.g. \"my-saas\")" })
-).annotate({ description: "Name of the new repository on your GitHub account", examples: ["my-saas"] })
+)
+
 
 const Input = Schema.Struct({
   name: RepoName,
-  description: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(350)).annotate({ description: "One-line description shown on GitHub" })),
-  private: Schema.optionalKey(Schema.Boolean.annotate({ description: "Private repository (default true)" }))
+  description: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(350)).annotate({ description: "Shown on GitHub" })),
+  private: Schema.optionalKey(Schema.Boolean.annotate({ default: true }))
 })
 
 const Output = Schema.Struct({
@@ -40,7 +41,7 @@ export const createGitHubRepo = defineTool({
   name: "create_github_repo",
   title: "Create a GitHub repository",
   description:
-    "Create a new (private by default) repository on the user's GitHub account, to push an app's code to before create_app. Needs the GitHub \"repo\" scope: if it is missing, the error says where the user grants it. Then get_github_push_token gives a token to push with.",
+    "Create a repository on the user's GitHub account to push an app's code to; its `repo` is what create_app takes. Needs the GitHub \"repo\" scope (the error says where to grant it). Push with a token from get_github_push_token.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },

@@ -1,26 +1,26 @@
 /** create_resource: write a Resource (a database); the Resource controller provisions it. */
 import { Effect, Option, Schema } from "effect"
-import { DEFAULT_PROJECT, ResourceSize, ResourceType, type ResourceSpec } from "../../../schemas/index.ts"
+import { DEFAULT_PROJECT, ResourceSize, type ResourceSpec } from "../../../schemas/index.ts"
 import { createObject, inTransaction } from "../../desired/write.ts"
 import { ObjectStore } from "../../store/objects.ts"
 import { ToolError } from "../errors.ts"
 import { beingDeletedMessage, lockResourceNames } from "../lookups.ts"
 import { defineTool } from "../tool.ts"
 import { readinessLine, resourceView, ResourceView } from "../views.ts"
-import { ProjectArgument } from "./app-input.ts"
+import { ProjectArgument, Region, ResourceTypeArgument } from "./app-input.ts"
 import { ResourceName } from "./resource-input.ts"
 
 const Input = Schema.Struct({
   name: ResourceName,
-  type: Schema.optionalKey(ResourceType.annotate({ default: "sqlite" })),
-  size: Schema.optionalKey(ResourceSize.annotate({ description: "Plan size; default small" })),
-  region: Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 64)).annotate({ description: "Provider region, e.g. \"fra\"; default: the provider's", examples: ["fra"] })),
+  type: Schema.optionalKey(ResourceTypeArgument),
+  size: Schema.optionalKey(ResourceSize.annotate({ default: "small" })),
+  region: Schema.optionalKey(Region),
   project: Schema.optionalKey(ProjectArgument)
 })
 
 const Output = Schema.Struct({
   resource: ResourceView,
-  created: Schema.Boolean.annotate({ description: "False when an identical resource already existed" })
+  created: Schema.Boolean
 })
 
 const shown = (value: string | undefined) => value ?? "the default"
@@ -35,7 +35,7 @@ export const createResource = defineTool({
   name: "create_resource",
   title: "Create a database",
   description:
-    "Create a database (sqlite: Turso/libSQL). Returns at once; it becomes Ready when provisioned. Use it from an app with create_app/update_app `resources`, or read its URL and token with get_resource_details.",
+    "Create a database. It becomes Ready once provisioned; apps use it through create_app/update_app `resources`, and get_resource_details shows its URL and token.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },

@@ -8,16 +8,13 @@ import { AppName, ProjectArgument } from "./app-input.ts"
 
 const Input = Schema.Struct({ name: AppName, project: Schema.optionalKey(ProjectArgument) })
 
-const Output = DeletionOutput({
-  deleted: "True when the app is already gone; false while cleanup (finalizers) runs",
-  finalizers: "Cleanup steps still pending, e.g. deploy.mcp/provider (removing it from the provider)"
-})
+const Output = DeletionOutput
 
 export const deleteApp = defineTool({
   name: "delete_app",
   title: "Delete an app",
   description:
-    "Delete an app: it stops serving and is removed from the provider. Returns at once; the app stays listed (deleting: true) until cleanup finishes. Its resources (databases) are kept; delete them with delete_resource.",
+    "Delete an app: it stops serving and is removed from the provider. It stays listed (deleting: true) until cleanup finishes. Its databases are kept (delete_resource deletes them).",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },

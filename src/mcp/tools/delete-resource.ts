@@ -11,13 +11,13 @@ import { ResourceName } from "./resource-input.ts"
 
 const Input = Schema.Struct({ name: ResourceName, project: Schema.optionalKey(ProjectArgument) })
 
-const Output = DeletionOutput({ deleted: "True when it is already gone; false while cleanup (finalizers) runs" })
+const Output = DeletionOutput
 
 export const deleteResource = defineTool({
   name: "delete_resource",
   title: "Delete a database",
   description:
-    "Delete a resource (database) and its data at the provider. Refused while an app uses it: remove it from those apps first (update_app resources) or delete them.",
+    "Delete a database and its data. Refused while an app uses it: first take it out of those apps' resources (update_app) or delete them.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },

@@ -3,15 +3,14 @@ import { Schema } from "effect"
 import type { Kind } from "../../../schemas/index.ts"
 import type { StoredObject } from "../../store/objects.ts"
 
-/** The tools' output schema; descriptions are per tool because agents read them in tools/list. */
-export const DeletionOutput = (descriptions: { readonly deleted: string; readonly finalizers?: string }) =>
-  Schema.Struct({
-    name: Schema.String,
-    project: Schema.String,
-    deleted: Schema.Boolean.annotate({ description: descriptions.deleted }),
-    deletionTimestamp: Schema.optionalKey(Schema.String),
-    finalizers: descriptions.finalizers === undefined ? Schema.Array(Schema.String) : Schema.Array(Schema.String).annotate({ description: descriptions.finalizers })
-  })
+/** The tools' output schema: `deleted` is true once the object is gone, false while `finalizers` (cleanup) run. */
+export const DeletionOutput = Schema.Struct({
+  name: Schema.String,
+  project: Schema.String,
+  deleted: Schema.Boolean,
+  deletionTimestamp: Schema.optionalKey(Schema.String),
+  finalizers: Schema.Array(Schema.String)
+})
 
 /** The reply for a markForDeletion result: `noun` names the object in the text, `listTool` is where it stays listed until cleanup ends. */
 export const deletionReply = <K extends Kind>(noun: string, name: string, listTool: string, result: { readonly object: StoredObject<K>; readonly deleted: boolean }) => {

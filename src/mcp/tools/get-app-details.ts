@@ -10,16 +10,16 @@ import { AppName, ProjectArgument } from "./app-input.ts"
 
 const LogLines = (argument: string, logs: string) =>
   Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1000 }, { message: `${argument} must be a whole number from 0 to 1000` })).annotate({
-    description: `Include the last N lines of the ${logs} (0-1000); default 0`,
-    examples: [100]
+    description: `Last lines of the ${logs}`,
+    default: 0
   })
 
 const Input = Schema.Struct({
   name: AppName,
   project: Schema.optionalKey(ProjectArgument),
-  include_env: Schema.optionalKey(Schema.Boolean.annotate({ description: "Include environment variable values (secrets); default false", default: false })),
-  runtime_log_lines: Schema.optionalKey(LogLines("runtime_log_lines", "app's runtime logs")),
-  deploy_log_lines: Schema.optionalKey(LogLines("deploy_log_lines", "latest deployment's build and deploy logs"))
+  include_env: Schema.optionalKey(Schema.Boolean.annotate({ description: "Include env values (secrets)", default: false })),
+  runtime_log_lines: Schema.optionalKey(LogLines("runtime_log_lines", "app's output")),
+  deploy_log_lines: Schema.optionalKey(LogLines("deploy_log_lines", "latest build and deploy"))
 })
 
 const Logs = Schema.Struct({ available: Schema.Boolean, lines: Schema.Array(Schema.String), message: Schema.optionalKey(Schema.String) })
@@ -35,7 +35,7 @@ export const getAppDetails = defineTool({
   name: "get_app_details",
   title: "Show an app",
   description:
-    "Show one app: settings, URL, conditions (Ready, Synced, Deployed with reasons and messages), latest deployment and recent events; optionally env values and the last lines of deploy/runtime logs. Use it to find out why an app is not Ready.",
+    "Show one app: settings, URL, conditions (Ready, Synced, Deployed, with reasons and messages), latest deployment, recent events; optionally env values and log lines. Use it to find out why an app is not Ready.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },

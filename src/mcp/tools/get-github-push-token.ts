@@ -6,10 +6,7 @@ import { defineTool } from "../tool.ts"
 import { toToolError } from "./create-github-repo.ts"
 
 const Input = Schema.Struct({
-  repo: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(300)).annotate({
-    description: "The repository: a name of yours (\"my-saas\"), \"owner/name\", or its github.com URL",
-    examples: ["my-saas", "octocat/my-saas"]
-  })
+  repo: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(300)).annotate({ description: "A name of yours, \"owner/name\", or a github.com URL" })
 })
 
 const Output = Schema.Struct({
@@ -23,7 +20,7 @@ export const getGitHubPushToken = defineTool({
   name: "get_github_push_token",
   title: "Get a GitHub push token",
   description:
-    "Get a short-lived token (one hour) that can push to exactly one repository on the user's GitHub account, through the Deploy MCP GitHub App. Use it as the password for git over https (user x-access-token). If the App is not installed on the repository, the error says where to install it.",
+    "A one-hour token that can push to one of the user's GitHub repositories (via the Deploy MCP GitHub App); `remoteUrl` is an https remote with it for git push. If the App is not installed there, the error says where to install it.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },

@@ -25,7 +25,7 @@ export const getResourceDetails = defineTool({
   name: "get_resource_details",
   title: "Show a database",
   description:
-    "Show one resource (database): conditions, the apps using it, and its connection URL and auth token (secret; apps listing it in `resources` get them as environment variables automatically).",
+    "Show one database: conditions, the apps using it, and once provisioned its URL and auth token (a secret; apps with it in `resources` get both as env vars).",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

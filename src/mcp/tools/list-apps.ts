@@ -6,7 +6,7 @@ import { appSummary, AppSummary } from "../views.ts"
 import { ProjectArgument } from "./app-input.ts"
 
 const Input = Schema.Struct({
-  project: Schema.optionalKey(ProjectArgument.annotate({ description: "Only apps of this project; omit for all projects" }))
+  project: Schema.optionalKey(ProjectArgument.annotate({ description: "Omit for all projects", default: undefined }))
 })
 
 const Output = Schema.Struct({ apps: Schema.Array(AppSummary), count: Schema.Int })
@@ -14,7 +14,7 @@ const Output = Schema.Struct({ apps: Schema.Array(AppSummary), count: Schema.Int
 export const listApps = defineTool({
   name: "list_apps",
   title: "List apps",
-  description: "List your apps (all projects, or one) with URL and readiness. Use get_app_details for one app's conditions, deployment and events.",
+  description: "List your apps with URL and readiness; get_app_details shows one app's conditions, deployment and events.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -6,7 +6,7 @@ import { resourceView, ResourceView } from "../views.ts"
 import { ProjectArgument } from "./app-input.ts"
 
 const Input = Schema.Struct({
-  project: Schema.optionalKey(ProjectArgument.annotate({ description: "Only resources of this project; omit for all projects" }))
+  project: Schema.optionalKey(ProjectArgument.annotate({ description: "Omit for all projects", default: undefined }))
 })
 
 const Output = Schema.Struct({ resources: Schema.Array(ResourceView), count: Schema.Int })
@@ -14,7 +14,7 @@ const Output = Schema.Struct({ resources: Schema.Array(ResourceView), count: Sch
 export const listResources = defineTool({
   name: "list_resources",
   title: "List databases",
-  description: "List your resources (databases) with type and readiness. Connection URLs and tokens are only shown by get_resource_details.",
+  description: "List your databases with type and readiness; get_resource_details shows one with its URL and token.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

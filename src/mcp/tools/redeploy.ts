@@ -22,7 +22,7 @@ export const redeploy = defineTool({
   name: "redeploy",
   title: "Redeploy an app",
   description:
-    "Build and deploy an app again with its current settings and the head of its branch (or its pinned revision) — e.g. after a failed build or to pick up changed secrets of its resources. Pass wait: true to follow it to Ready.",
+    "Build and deploy an app again with its current settings and the head of its branch, e.g. after a failed build or to pick up its resources' new secrets. Pass wait: true to follow it to Ready.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },

@@ -29,25 +29,25 @@ import { ensureResources } from "./inline-resources.ts"
 import { orderedResourceRefs, primaryResourceNotice } from "./resource-refs.ts"
 import { waitIfAsked } from "./wait.ts"
 
-const clearable = <S extends Schema.Top>(schema: S, what: string) =>
-  Schema.NullOr(schema).annotate({ description: `${what}; null removes it` })
+/** null clears the setting (update_app's description says so once, for all of them). */
+const clearable = <S extends Schema.Top>(schema: S) => Schema.NullOr(schema)
 
 const Input = Schema.Struct({
   name: AppName,
   project: Schema.optionalKey(ProjectArgument),
   branch: Schema.optionalKey(Branch),
-  host: Schema.optionalKey(clearable(HostHint, "Placement hint (a run host's name)")),
+  host: Schema.optionalKey(clearable(HostHint)),
   build_pack: Schema.optionalKey(BuildPackArgument),
-  port: Schema.optionalKey(clearable(PortArgument, "Port the app listens on")),
+  port: Schema.optionalKey(clearable(PortArgument)),
   env_vars: Schema.optionalKey(EnvVarPatch),
   runtime_mode: Schema.optionalKey(RuntimeModeArgument),
-  memory: Schema.optionalKey(clearable(MemoryArgument, "Memory limit, e.g. \"512M\"")),
-  cpu: Schema.optionalKey(clearable(CpuArgument, "CPU limit in cores, e.g. \"0.5\"")),
-  install_command: Schema.optionalKey(clearable(Command("Install command", "npm ci"), "Install command")),
-  build_command: Schema.optionalKey(clearable(Command("Build command", "npm run build"), "Build command")),
-  start_command: Schema.optionalKey(clearable(Command("Start command", "npm start"), "Start command")),
+  memory: Schema.optionalKey(clearable(MemoryArgument)),
+  cpu: Schema.optionalKey(clearable(CpuArgument)),
+  install_command: Schema.optionalKey(clearable(Command("install_command"))),
+  build_command: Schema.optionalKey(clearable(Command("build_command"))),
+  start_command: Schema.optionalKey(clearable(Command("start_command"))),
   resources: Schema.optionalKey(
-    ResourceRequests.annotate({ description: "Replaces the app's resources; missing ones are created in the same transaction. [] removes them all" })
+    ResourceRequests.annotate({ description: "The app's resources from now on, as in create_app ([] removes all); ones it had keep their place, new ones go after them" })
   ),
   wait: Schema.optionalKey(Wait),
   wait_timeout_seconds: Schema.optionalKey(WaitTimeoutSeconds)
@@ -55,7 +55,7 @@ const Input = Schema.Struct({
 
 const Output = Schema.Struct({
   app: AppView,
-  changed: Schema.Array(Schema.String).annotate({ description: "Arguments whose values changed; empty when the app already had these settings" }),
+  changed: Schema.Array(Schema.String),
   resourcesCreated: Schema.Array(Schema.String),
   wait: Schema.optionalKey(WaitOutcome)
 })
@@ -66,8 +66,8 @@ export const updateApp = defineTool({
   name: "update_app",
   title: "Change an app",
   description:
-    "Change an existing app's settings (any create_app setting except repo and name). Only the arguments you pass change; env_vars are merged (null removes a variable). " +
-    "A real change bumps the app's generation and the controllers roll it out; pass wait: true to follow it.",
+    "Change an app's settings (create_app's but repo and name). Only the arguments you pass change; null clears a setting; env_vars are merged. " +
+    "A real change bumps the generation and rolls out (`changed` lists it); wait: true follows it.",
   input: Input,
   output: Output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },

@@ -27,7 +27,7 @@ export const whoami = defineTool({
   name: "whoami",
   title: "Who am I",
   description:
-    "Show the user this API key belongs to: GitHub login, whether the GitHub App is installed and the repo scope granted (needed for private repos, push deploys and create_github_repo), how many apps and resources exist, and what this server can do now (app runtime and whether it can deploy, database provider, GitHub, and what is missing for what). A good first call.",
+    "A good first call: who this API key belongs to, their GitHub connection (App and repo scope, for private repos, push deploys and create_github_repo), app and resource counts, and what this server can do now (app runtime, can it deploy, database provider, what is missing).",
   input: NoArguments,
   output: Output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -25,6 +25,16 @@ const commitFile = async (repo: string, file: string, content: string, message: 
   return git(repo, "rev-parse", "HEAD")
 }
 
+const processesMentioning = async (text: string) => {
+  const found: Array<string> = []
+  for (const pid of await readdir("/proc")) {
+    if (!/^\d+$/.test(pid)) continue
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")
+    if (cmdline.includes(text)) found.push(cmdline.replaceAll("\0", " "))
+  }
+  return found
+}
+
 const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
 const fail = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(Effect.flip(effect))
 
@@ -111,6 +121,8 @@ describe("local git", () => {
     const into = path.join(root, "app5", "builds", "side")
     await run(checkout({ mirror, sha: side, into }))
     assert.equal(await readFile(path.join(into, "side.txt"), "utf8"), "side\n")
+    // Pinned, so a force-push that drops it cannot let gc take a commit a deployment runs.
+    assert.equal(git(mirror, "rev-parse", `refs/deploy-mcp/pinned/${side}`), side)
 
     const unknown = "0123456789abcdef0123456789abcdef01234567"
     const error = await fail(ensureCommit({ mirror, url: repo, branch: "main", sha: unknown }))
@@ -132,6 +144,30 @@ describe("local git", () => {
     ]
     for (const effect of cases) assert.equal((await fail(effect as Effect.Effect<unknown, { _tag: string }>))._tag, "GitInvalidInput")
     assert.equal(existsSync(mirror), false)
+  })
+
+  test("a server that never answers is stopped at the timeout", async () => {
+    const server = http.createServer(() => {})
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    try {
+      const { port } = server.address() as AddressInfo
+      const started = Date.now()
+      const error = await fail(fetchBranch({ mirror: path.join(root, "app8", "mirror.git"), url: `http://127.0.0.1:${port}/x.git`, branch: "main", timeoutMs: 1000 }))
+      assert.equal(error._tag, "GitFailed")
+      assert.match(error.message, /did not finish within 1 s and was stopped/)
+      assert.ok(Date.now() - started < 10_000)
+      // git and its git-remote-http helper (its own process) are both gone.
+      const deadline = Date.now() + 5000
+      let alive = await processesMentioning(`127.0.0.1:${port}`)
+      while (alive.length > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        alive = await processesMentioning(`127.0.0.1:${port}`)
+      }
+      assert.deepEqual(alive, [])
+    } finally {
+      server.closeAllConnections()
+      server.close()
+    }
   })
 
   test("credentials reach the server as a Basic header, and never the mirror's config, argv or the error", async () => {
