@@ -83,14 +83,12 @@ export const coolifyRuntimeFromConfig = (config: AppConfigValues & { readonly CO
 /** Runs the App controller on the configured runtime (or the not-configured stand-in) for as long as the layer lives. */
 export const appControllerLayer = (options: AppControllerLayerOptions): Layer.Layer<never, unknown, Platform> => {
   const { config } = options
-  const runtime = appRuntimeName(config)
-  if (runtime === "coolify") {
-    const { COOLIFY_URL, COOLIFY_TOKEN } = config
-    if (COOLIFY_URL === undefined || COOLIFY_TOKEN === undefined) return runControllers([providerNotConfiguredController], options.engine)
-    return runControllers([makeAppController(options.settings)], options.engine).pipe(
-      Layer.provide(Layer.mergeAll(coolifyRuntimeFromConfig({ ...config, COOLIFY_URL, COOLIFY_TOKEN }, options.settings), options.placement))
-    )
+  const { COOLIFY_URL, COOLIFY_TOKEN } = config
+  // The local runtime is not enabled in this version: only a configured Coolify deploys; otherwise every App says why not.
+  if (appRuntimeName(config) !== "coolify" || COOLIFY_URL === undefined || COOLIFY_TOKEN === undefined) {
+    return runControllers([providerNotConfiguredController], options.engine)
   }
-  // TODO(local runtime): replaced by the local runtime layer in the next commit.
-  return runControllers([providerNotConfiguredController], options.engine)
+  return runControllers([makeAppController(options.settings)], options.engine).pipe(
+    Layer.provide(Layer.mergeAll(coolifyRuntimeFromConfig({ ...config, COOLIFY_URL, COOLIFY_TOKEN }, options.settings), options.placement))
+  )
 }
