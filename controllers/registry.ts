@@ -5,7 +5,6 @@
 import { Layer } from "effect"
 import { createHash } from "node:crypto"
 import { appRuntimeName } from "../src/config/runtime.ts"
-import type { RouteTable } from "../src/providers/local/router.ts"
 import type { AppConfigValues } from "../src/config/config.ts"
 import type { Platform } from "../src/system/platform.ts"
 import { runControllers, type EngineOptions } from "./engine/engine.ts"
@@ -13,7 +12,7 @@ import type { AnyController } from "./engine/controller.ts"
 import { resourceController } from "./resource/index.ts"
 import { DatabaseProviderFromConfig, type DatabaseProvider } from "../src/providers/database/index.ts"
 import { hostControllerFromConfig, hostProvidersLayer, placementLayerFromConfig, type HostProviders } from "./host/index.ts"
-import { appControllerLayer } from "./app/index.ts"
+import { appControllerLayer, type AppControllerLayerOptions } from "./app/index.ts"
 import { githubSourceLayer } from "./github-source/index.ts"
 
 export interface ControllerSettings {
@@ -24,8 +23,8 @@ export interface ControllerSettings {
    * kind (e.g. an App controller that flips conditions on cue).
    */
   readonly extraControllers?: ReadonlyArray<AnyController<Platform>>
-  /** The local runtime's route table, shared with the HTTP server's app router. */
-  readonly appRoutes?: RouteTable
+  /** The local runtime's wiring: the route table shared with the HTTP server's app router, and the origin apps are reached at. */
+  readonly localRuntime?: AppControllerLayerOptions["local"]
 }
 
 const withExtras = <R>(builtIn: ReadonlyArray<AnyController<R>>, extras: ReadonlyArray<AnyController<R>> = []) =>
@@ -58,5 +57,5 @@ export const controllersLayer = (settings: ControllerSettings): Layer.Layer<neve
   const replaced = settings.extraControllers?.some((extra) => extra.kind === "App") ?? false
   // Coolify GitHub App sources for installations (nothing without COOLIFY_* and GITHUB_*).
   const sources = githubSourceLayer(settings.config)
-  return replaced ? Layer.mergeAll(others, sources) : Layer.mergeAll(others, sources, appControllerLayer({ config: settings.config, engine, placement: placementLayerFromConfig(settings.config), ...(settings.appRoutes ? { appRoutes: settings.appRoutes } : {}) }))
+  return replaced ? Layer.mergeAll(others, sources) : Layer.mergeAll(others, sources, appControllerLayer({ config: settings.config, engine, placement: placementLayerFromConfig(settings.config), ...(settings.localRuntime ? { local: settings.localRuntime } : {}) }))
 }

@@ -7,7 +7,7 @@
  */
 export { appControllerLayer, appProvidersLayer, coolifyRuntimeFromConfig, repoAccessLayerFor } from "./layer.ts"
 export { coolifyRuntimeLayer } from "./coolify-runtime.ts"
-export { AppRuntime, runtimeReadiness, type AppRuntimeService, type RuntimeTarget } from "./runtime.ts"
+export { AppRuntime, type AppRuntimeService, type RuntimeTarget } from "./runtime.ts"
 export type { AppControllerLayerOptions, AppProvidersOptions } from "./layer.ts"
 export { makeAppController, providerNotConfiguredController } from "./controller.ts"
 export { defaultAppControllerSettings, resolveAppControllerSettings } from "./settings.ts"

@@ -16,8 +16,8 @@ import { localRuntimeNotWiredController, makeAppController, providerNotConfigure
 import { CoolifyObservations } from "./observations.ts"
 import { appRuntimeName } from "../../src/config/runtime.ts"
 import { coolifyRuntimeLayer } from "./coolify-runtime.ts"
-import type { RouteTable } from "../../src/providers/local/router.ts"
-import type { Placement } from "../placement/Placement.ts"
+import { localRuntimeLayer, type LocalRuntimeOptions } from "./local/layer.ts"
+import { Placement } from "../placement/Placement.ts"
 import { resolveAppControllerSettings, type AppControllerSettings } from "./settings.ts"
 import { RepoAccess } from "./source.ts"
 import { CoolifyTarget } from "./target.ts"
@@ -63,6 +63,8 @@ export interface AppControllerLayerOptions {
   /** Where apps run: Placement.layerSingleServer(APP_DNS_SUFFIX) by default in the registry. */
   readonly placement: Layer.Layer<Placement, never, Platform>
   readonly settings?: Partial<AppControllerSettings>
+  /** The local runtime's wiring to the HTTP server (route table, public origin); absent: apps cannot be served here. */
+  readonly local?: Omit<LocalRuntimeOptions, "config">
 }
 
 /** The coolify runtime with its providers, from configuration (COOLIFY_* must be set). */
@@ -84,15 +86,18 @@ export const coolifyRuntimeFromConfig = (config: AppConfigValues & { readonly CO
 /** Runs the App controller on the configured runtime (or the not-configured stand-in) for as long as the layer lives. */
 export const appControllerLayer = (options: AppControllerLayerOptions): Layer.Layer<never, unknown, Platform> => {
   const { config } = options
-  const runtime = appRuntimeName(config)
-  if (runtime === "coolify") {
-    const { COOLIFY_URL, COOLIFY_TOKEN } = config
-    if (COOLIFY_URL === undefined || COOLIFY_TOKEN === undefined) return runControllers([providerNotConfiguredController], options.engine)
+  if (appRuntimeName(config) === "local") {
+    // The local runtime serves apps through the HTTP server's route table; without one (a server
+    // started without HTTP) nothing could reach them, so apps say so instead of half-deploying.
+    if (options.local === undefined) return runControllers([localRuntimeNotWiredController], options.engine)
+    const runtime = localRuntimeLayer({ config, ...options.local }).pipe(Layer.provide(repoAccessLayerFor(config)))
     return runControllers([makeAppController(options.settings)], options.engine).pipe(
-      Layer.provide(Layer.mergeAll(coolifyRuntimeFromConfig({ ...config, COOLIFY_URL, COOLIFY_TOKEN }, options.settings), options.placement))
+      Layer.provide(Layer.mergeAll(runtime, Placement.layerLocal(config.APP_DNS_SUFFIX)))
     )
   }
-  // The local runtime's pieces (controllers/app/local, src/providers/local) are not wired in yet:
-  // until they are, apps say plainly that nothing here can deploy them.
-  return runControllers([localRuntimeNotWiredController], options.engine)
+  const { COOLIFY_URL, COOLIFY_TOKEN } = config
+  if (COOLIFY_URL === undefined || COOLIFY_TOKEN === undefined) return runControllers([providerNotConfiguredController], options.engine)
+  return runControllers([makeAppController(options.settings)], options.engine).pipe(
+    Layer.provide(Layer.mergeAll(coolifyRuntimeFromConfig({ ...config, COOLIFY_URL, COOLIFY_TOKEN }, options.settings), options.placement))
+  )
 }

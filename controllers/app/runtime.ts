@@ -12,7 +12,6 @@
  * conditions.ts (sentences), deploy.ts (one deployment per revision/config), status.ts (writes).
  */
 import { Context, type Effect } from "effect"
-import type { AppConfigValues } from "../../src/config/config.ts"
 import type { AppRuntimeName } from "../../src/config/runtime.ts"
 import type { EventStore } from "../../src/store/events.ts"
 import type { ObjectStore, StoredObject } from "../../src/store/objects.ts"
@@ -56,9 +55,3 @@ export interface AppRuntimeService {
 }
 
 export class AppRuntime extends Context.Service<AppRuntime, AppRuntimeService>()("deploy-mcp/controllers/app/AppRuntime") {}
-
-/** Whether the chosen runtime has what it needs to deploy; the sentence tells the operator what is missing. */
-export const runtimeReadiness = (config: AppConfigValues, name: AppRuntimeName): { readonly ready: true } | { readonly ready: false; readonly missing: string } =>
-  name === "local" || (config.COOLIFY_URL !== undefined && config.COOLIFY_TOKEN !== undefined)
-    ? { ready: true }
-    : { ready: false, missing: "APP_RUNTIME is coolify, but COOLIFY_URL and COOLIFY_TOKEN are not both set" }

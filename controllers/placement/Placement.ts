@@ -31,4 +31,7 @@ export class Placement extends Context.Service<Placement, {
 }>()("deploy-mcp/controllers/placement/Placement") {
   static readonly layerSingleServer = (dnsSuffix: string) =>
     Layer.succeed(Placement, Placement.of({ place: () => Effect.succeed({ _tag: "Placed", host: "default", dnsSuffix, gvisor: false }) }))
+  /** The local runtime: every app on this machine, the host named "local". */
+  static readonly layerLocal = (dnsSuffix: string) =>
+    Layer.succeed(Placement, Placement.of({ place: () => Effect.succeed({ _tag: "Placed", host: "local", dnsSuffix, gvisor: false }) }))
 }

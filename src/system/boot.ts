@@ -22,6 +22,22 @@ import type { SpanExporter } from "@opentelemetry/sdk-trace-node"
 import { platformLayer, type Platform } from "./platform.ts"
 import type { FastifyInstance } from "fastify"
 import type pino from "pino"
+import { createServer } from "node:net"
+import type { LocalRuntimeOptions } from "../../controllers/app/local/layer.ts"
+import { appRuntimeName } from "../config/runtime.ts"
+import { acquireSingleRunnerLock } from "../db/single-runner-lock.ts"
+import { RouteTable } from "../providers/local/router.ts"
+
+/** A TCP port free right now on `host`, from the kernel (listen on 0, read, close). */
+const freePort = (host: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, host, () => {
+      const address = server.address()
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))))
+    })
+  })
 
 export class StartupError extends Error {
   override readonly name = "StartupError"
@@ -35,6 +51,8 @@ export interface StartOptions {
   readonly controllers?: ReadonlyArray<AnyController<Platform>>
   readonly queue?: { readonly heartbeatSeconds?: number; readonly monitorIntervalSeconds?: number }
   readonly logDestination?: pino.DestinationStream
+  /** Tests: local runtime timings (supervisor backoff, poll intervals). */
+  readonly localRuntime?: Pick<LocalRuntimeOptions, "settings" | "backoff">
   /** Tests: trace into this exporter (e.g. InMemorySpanExporter), even without OTEL_EXPORTER_OTLP_ENDPOINT. */
   readonly traceExporter?: SpanExporter
 }
@@ -68,7 +86,9 @@ const resolveKeys = async (config: AppConfigValues, embedded: boolean): Promise<
 export const startSystem = async (options: StartOptions): Promise<RunningSystem> => {
   const decoded = decodeConfig(options.env)
   if (Result.isFailure(decoded)) throw new StartupError(decoded.failure.message)
-  const config = decoded.success
+  // PORT=0 (tests) is resolved to a free port before anything builds a URL from it: app URLs, the
+  // git remote and the first-start announcement are then true before the server listens.
+  const config = decoded.success.PORT === 0 ? { ...decoded.success, PORT: await freePort(decoded.success.HOST) } : decoded.success
   for (const name of secretVariableNames) registerSecret(options.env[name])
   const logger = makeLogger({ level: config.LOG_LEVEL, ...(options.logDestination ? { destination: options.logDestination } : {}) })
 
@@ -113,16 +133,38 @@ export const startSystem = async (options: StartOptions): Promise<RunningSystem>
       logger,
       ...(options.queue ? { queue: options.queue } : {})
     }).pipe(Layer.provideMerge(observability.layer))
+    const publicUrl = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`
+    // The local runtime runs apps in this process and serves them through this server's HTTP port.
+    const appRoutes = config.CONTROLLERS === "on" && appRuntimeName(config) === "local" ? new RouteTable() : undefined
+    if (appRoutes) {
+      const lock = await acquireSingleRunnerLock(databaseUrl, (error) =>
+        logger.error({ err: error }, "lost the local runtime's database lock: another server could start running these apps; restart this one")
+      )
+      if (!lock) {
+        throw new StartupError(
+          "Another Deploy MCP server already runs the local runtime on this database. The local runtime builds and runs apps on one machine, so only one server may run it: stop the other server, give this one its own DATABASE_URL, or run several replicas with APP_RUNTIME=coolify."
+        )
+      }
+      cleanups.push(() => lock.release())
+    }
+    const publicOrigin = new URL(publicUrl)
     const withControllers =
       config.CONTROLLERS === "on"
-        ? Layer.provideMerge(controllersLayer({ config, engine: { metrics: observability.metrics.engine, ...options.engine }, ...(options.controllers ? { extraControllers: options.controllers } : {}) }), platform)
+        ? Layer.provideMerge(
+            controllersLayer({
+              config,
+              engine: { metrics: observability.metrics.engine, ...options.engine },
+              ...(options.controllers ? { extraControllers: options.controllers } : {}),
+              ...(appRoutes ? { localRuntime: { routes: appRoutes, publicOrigin: { protocol: publicOrigin.protocol, port: publicOrigin.port }, ...options.localRuntime } } : {})
+            }),
+            platform
+          )
         : platform
     const runtime = ManagedRuntime.make(withControllers as Layer.Layer<Platform, unknown, never>)
     await runtime.context()
     cleanups.push(() => runtime.dispose())
 
-    const publicUrl = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`
-    const http = await buildHttpServer({ runtime, config, logger, publicUrl })
+    const http = await buildHttpServer({ runtime, config, logger, publicUrl, ...(appRoutes ? { appRoutes } : {}) })
     await http.listen({ port: config.PORT, host: config.HOST })
     cleanups.push(() => http.close())
     const address = http.server.address()
