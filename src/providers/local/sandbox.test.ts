@@ -16,7 +16,7 @@ const plan = (overrides: Partial<BwrapPlan> = {}): BwrapPlan => ({
     { name: "tmp", kind: "dir" }
   ],
   hide: ["/srv/deploy/data", "/srv/deploy/data/apps/u1/builds", "/tmp/elsewhere"],
-  appDirFd: 5,
+  appDir: "/run/deploy-mcp/app",
   infoFd: 4,
   env: { PORT: "4000", SECRET: "s3cret" },
   network: true,
@@ -33,7 +33,7 @@ describe("bwrapArgs", () => {
     assert.equal(at("--ro-bind-try", "/proc", "/proc"), -1)
     assert.equal(at("--ro-bind-try", "/tmp", "/tmp"), -1)
     const hide = at("--tmpfs", "/srv/deploy/data")
-    const bind = at("--bind-fd", "5", "/app")
+    const bind = at("--bind", "/run/deploy-mcp/app", "/app")
     assert.ok(at("--ro-bind-try", "/srv", "/srv") < hide && hide < bind, "DATA_DIR is hidden after the system is mounted and before the app folder")
     assert.ok(at("--tmpfs", "/tmp") < hide)
     assert.ok(bind < at("--remount-ro", "/"))

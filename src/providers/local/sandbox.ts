@@ -51,6 +51,21 @@ const findOnPath = (name: string): string | undefined => {
 }
 
 /** Drop root before bwrap so the sandbox is really uid 65534, not root mapped to 65534 in a namespace. */
+/**
+ * As root, the app folder lies under DATA_DIR, which nobody (who runs bwrap) must not be able to
+ * walk into — and bwrap's --bind-fd cannot help: it resolves /proc/self/fd/N by path as nobody.
+ * So root binds the folder onto this mount point in a private mount namespace of the launch
+ * (`unshare --mount`), and bwrap, now nobody, binds that. Each launch has its own namespace, so
+ * one mount point serves them all; on the host it stays an empty folder.
+ */
+export const APP_MOUNT_POINT = "/run/deploy-mcp/app"
+
+/** As root: `unshare --mount` + `mount --bind <dir> APP_MOUNT_POINT`, then the rest of the argv. */
+const bindForNobodyArgv = (dir: string): ReadonlyArray<string> => [
+  "unshare", "--mount", "--propagation", "private", "--",
+  "/bin/sh", "-c", 'mount --bind -- "$1" "$2" || exit 125; shift 2; exec "$@"', "bind-app", dir, APP_MOUNT_POINT
+]
+
 const dropPrivilegesArgv = (): ReadonlyArray<string> =>
   runningAsRoot() ? ["setpriv", `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_GID}`, "--clear-groups", "--"] : []
 
@@ -68,8 +83,8 @@ export interface BwrapPlan {
   readonly rootEntries: ReadonlyArray<RootEntry>
   /** Host folders the sandbox must not see (DATA_DIR, the folder of all apps): covered with a tmpfs. */
   readonly hide: ReadonlyArray<string>
-  /** The fd through which the app folder is handed over (opened by us, so its path need not be reachable by nobody). */
-  readonly appDirFd: number
+  /** The host path bwrap binds as /app: the app folder, or (as root) the mount point it was bound to for nobody. */
+  readonly appDir: string
   /** The fd bwrap reports the sandbox's pids on. */
   readonly infoFd: number
   readonly env: Readonly<Record<string, string>>
@@ -103,7 +118,7 @@ export const bwrapArgs = (plan: BwrapPlan): Array<string> => {
     covering.push(dir)
     args.push("--tmpfs", dir)
   }
-  args.push("--bind-fd", String(plan.appDirFd), SANDBOX_APP_DIR)
+  args.push("--bind", plan.appDir, SANDBOX_APP_DIR)
   // The fresh root is a writable tmpfs: seal it, so "/" is as read-only as the system under it.
   args.push("--remount-ro", "/", "--chdir", SANDBOX_APP_DIR)
   args.push("--unshare-user", "--disable-userns", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try")
@@ -383,21 +398,17 @@ export const launch = async (request: LaunchRequest): Promise<Launched> => {
   let infoPid: Promise<number | undefined> = Promise.resolve(undefined)
   if (request.sandbox.kind === "bwrap") {
     sandboxed = true
-    const { open, close } = await import("node:fs")
-    const appDirFd = await new Promise<number>((resolve, reject) => open(request.dir, constants.O_RDONLY | constants.O_DIRECTORY, (error, fd) => (error ? reject(error) : resolve(fd))))
+    const asRoot = runningAsRoot()
+    if (asRoot) await mkdir(APP_MOUNT_POINT, { recursive: true, mode: 0o755 })
     const hide = [request.dataDir, ...(request.hide ?? []), path.dirname(path.resolve(request.dir))].filter(reachableByNobody)
-    // In the child, fd 3 carries bwrap's options (so env values never show in `ps`), fd 4 is the
-    // info pipe, fd 5 the app folder.
-    const options = bwrapArgs({ rootEntries: hostRootEntries(), hide, appDirFd: 5, infoFd: 4, env, network: request.network ?? true })
-    try {
-      child = spawn("/bin/sh", ["-c", WRAPPER, "wrapper", ...wrapperArgs, ...dropPrivilegesArgv(), request.sandbox.path, "--args", "3", ...runnerArgv(request.command, true)], {
-        env: { PATH: "/usr/local/bin:/usr/bin:/bin" },
-        stdio: ["ignore", "pipe", "pipe", "pipe", "pipe", appDirFd],
-        detached: false
-      })
-    } finally {
-      close(appDirFd, () => {})
-    }
+    // In the child, fd 3 carries bwrap's options (so env values never show in `ps`), fd 4 is the info pipe.
+    const options = bwrapArgs({ rootEntries: hostRootEntries(), hide, appDir: asRoot ? APP_MOUNT_POINT : path.resolve(request.dir), infoFd: 4, env, network: request.network ?? true })
+    const bind = asRoot ? bindForNobodyArgv(path.resolve(request.dir)) : []
+    child = spawn("/bin/sh", ["-c", WRAPPER, "wrapper", ...wrapperArgs, ...bind, ...dropPrivilegesArgv(), request.sandbox.path, "--args", "3", ...runnerArgv(request.command, true)], {
+      env: { PATH: "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" },
+      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+      detached: false
+    })
     const argsPipe = child.stdio[3] as NodeJS.WritableStream | null
     argsPipe?.on("error", () => {})
     argsPipe?.end(options.map((arg) => `${arg}\0`).join(""))
