@@ -17,7 +17,6 @@ import { resolveResources } from "./resources.ts"
 import { AppRuntime } from "./runtime.ts"
 import { resolveAppControllerSettings, type AppControllerSettings } from "./settings.ts"
 import { updateAppStatus } from "./status.ts"
-import { LOCAL_RUNTIME_NOT_WIRED } from "../../src/mcp/capabilities.ts"
 
 type App = StoredObject<"App">
 
@@ -97,7 +96,11 @@ export const providerNotConfiguredController = {
       : Effect.succeed(Done)
 } satisfies Controller<"App", unknown, unknown>
 
-/** The default (local) runtime until its pieces are wired in: the same stand-in, with the sentence that is true. */
+/** The controllers run without this server's HTTP router (e.g. a worker-only process), so a local app could not be reached. */
+const LOCAL_RUNTIME_NOT_WIRED =
+  "This process runs controllers without the HTTP server that routes app traffic, so the local runtime cannot serve apps from it; run the server (npm start), which runs both, or set APP_RUNTIME=coolify."
+
+/** The local runtime without the HTTP server's route table: the same stand-in, with the sentence that is true. */
 export const localRuntimeNotWiredController = {
   ...providerNotConfiguredController,
   reconcile: (object: App) =>

@@ -2,7 +2,7 @@ import assert from "node:assert/strict"
 import { test } from "node:test"
 import { Result } from "effect"
 import { decodeConfig } from "../config/config.ts"
-import { deployBlocker, LOCAL_RUNTIME_NOT_WIRED, serverCapabilities } from "./capabilities.ts"
+import { deployBlocker, serverCapabilities } from "./capabilities.ts"
 
 const configOf = (env: Record<string, string>) => {
   const decoded = decodeConfig(env)
@@ -12,18 +12,17 @@ const configOf = (env: Record<string, string>) => {
 
 const GITHUB = { GITHUB_APP_ID: "1", GITHUB_APP_PRIVATE_KEY: "key", GITHUB_CLIENT_ID: "Iv1.x", GITHUB_CLIENT_SECRET: "secret" }
 
-test("the embedded default: the local runtime (not enabled yet, said so), local sqlite files, no GitHub, and what each missing piece is for", () => {
+test("the embedded default: the local runtime deploys, local sqlite files, no GitHub, and what each missing piece is for", () => {
   const capabilities = serverCapabilities(configOf({}))
   assert.deepEqual({ ...capabilities, missing: capabilities.missing.length }, {
     appRuntime: "local",
-    canDeploy: false,
+    canDeploy: true,
     databaseProvider: "local-sqlite",
     githubConfigured: false,
-    missing: 3
+    missing: 2
   })
-  assert.equal(capabilities.missing[0], LOCAL_RUNTIME_NOT_WIRED)
-  assert.match(capabilities.missing[1] ?? "", /^Databases are local libSQL files on this server; Turso databases need the operator to set TURSO_ORG and TURSO_API_TOKEN\.$/)
-  assert.match(capabilities.missing[2] ?? "", /need the operator to set GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET; until then give public repositories as "owner\/name"\.$/)
+  assert.match(capabilities.missing[0] ?? "", /^Databases are local libSQL files on this server; Turso databases need the operator to set TURSO_ORG and TURSO_API_TOKEN\.$/)
+  assert.match(capabilities.missing[1] ?? "", /need the operator to set GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET; until then give public repositories as "owner\/name"\.$/)
 })
 
 test("coolify chosen without its credentials cannot deploy, and says which variable is missing", () => {
@@ -37,5 +36,5 @@ test("coolify chosen without its credentials cannot deploy, and says which varia
   ])
   assert.match(deployBlocker(configOf({ COOLIFY_URL: "https://coolify.example.com" })) ?? "", /and COOLIFY_TOKEN is not set; .* sets it\.$/)
   assert.equal(deployBlocker(configOf({ COOLIFY_URL: "https://coolify.example.com", COOLIFY_TOKEN: "1|x" })), undefined)
-  assert.equal(deployBlocker(configOf({ APP_RUNTIME: "local", COOLIFY_URL: "https://coolify.example.com" })), LOCAL_RUNTIME_NOT_WIRED, "the local runtime needs no Coolify, but is not enabled yet")
+  assert.equal(deployBlocker(configOf({ APP_RUNTIME: "local", COOLIFY_URL: "https://coolify.example.com" })), undefined, "the local runtime needs no Coolify")
 })

@@ -20,13 +20,11 @@ export type ServerCapabilities = typeof ServerCapabilities.Type
 
 const list = (names: ReadonlyArray<string>) => (names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`)
 
-/** The local runtime's pieces exist (controllers/app/local, src/providers/local) but do not run apps yet. */
-export const LOCAL_RUNTIME_NOT_WIRED =
-  "Apps cannot deploy yet: the local runtime (the default without COOLIFY_URL) is not enabled in this version; the operator can run apps on Coolify by setting COOLIFY_URL and COOLIFY_TOKEN. Apps are saved and deploy once a runtime can run them."
-
 /** Why apps cannot deploy on this server, or undefined when they can. */
 export const deployBlocker = (config: AppConfigValues): string | undefined => {
-  if (appRuntimeName(config) === "local") return LOCAL_RUNTIME_NOT_WIRED
+  // The local runtime needs nothing beyond this machine: bubblewrap sandboxes apps where it works,
+  // and where it does not each app's Ready condition says it runs unsandboxed.
+  if (appRuntimeName(config) === "local") return undefined
   const absent = (["COOLIFY_URL", "COOLIFY_TOKEN"] as const).filter((name) => config[name] === undefined)
   if (absent.length === 0) return undefined
   return `Apps cannot deploy: the coolify runtime needs COOLIFY_URL and COOLIFY_TOKEN, and ${list(absent)} ${absent.length === 1 ? "is" : "are"} not set; apps are saved and deploy once the operator sets ${absent.length === 1 ? "it" : "them"}.`

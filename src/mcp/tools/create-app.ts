@@ -38,7 +38,7 @@ import { waitIfAsked } from "./wait.ts"
 const Input = Schema.Struct({
   repo: Schema.optionalKey(
     Schema.String.check(Schema.isMaxLength(MAX_REPO_LENGTH, { message: `repo must be at most ${MAX_REPO_LENGTH} characters` })).annotate({
-      description: "GitHub name (\"owner/name\", bare = yours, or URL), public https git URL, or local path if allowed. Omit to deploy by git push",
+      description: "GitHub \"owner/name\" (bare = yours) or URL, public https git URL, local path (if allowed); omit to git push code",
       examples: ["my-saas", "octocat/hello-world"]
     })
   ),
