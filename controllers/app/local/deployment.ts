@@ -46,6 +46,9 @@ export interface DeploymentEnvironment {
   readonly keepBuilds: number
 }
 
+/** How long in-flight requests to the old version may take to finish before it is stopped anyway. */
+const DRAIN_TIMEOUT_MS = 10_000
+
 export type DeploymentStep = "fetching" | "building" | "starting" | "switching"
 
 export type DeploymentFailureReason = "SourceFailed" | "RuntimeUnsupported" | "PlanFailed" | "BuildFailed" | "HealthCheckFailed" | "Crashed"
@@ -174,8 +177,12 @@ export const runDeployment = (request: DeploymentRequest, environment: Deploymen
     const live: LiveDeployment = { owner: request.owner, uid: request.uid, deploymentId: request.deploymentId, revision, start: plan.start, healthPath: HEALTH_PATH }
     yield* Effect.promise(() => writeLive(paths.root, live))
     environment.routes.set(request.hostName, { kind: "proxy", port: started.success.port })
-    // Only now is the old version out of traffic: retire it (SIGTERM, then SIGKILL after the grace period).
+    // Only now is the old version out of new traffic: let the requests it still serves finish, then
+    // retire it (SIGTERM, then SIGKILL after the grace period).
     if (previous && previous.deploymentId !== request.deploymentId && previous.start !== undefined) {
+      const oldPort = environment.processes.instance(request.uid, previous.deploymentId)?.port
+      const routes = environment.routes
+      if (oldPort !== undefined && routes.drained) yield* Effect.promise(() => routes.drained!(oldPort, DRAIN_TIMEOUT_MS))
       yield* environment.processes.stop(request.uid, previous.deploymentId)
     }
     yield* pruneBuilds(request, environment, request.deploymentId)

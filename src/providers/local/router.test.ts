@@ -266,3 +266,21 @@ describe("app router", () => {
     assert.equal(await statusOf(`localhost:${port}`), 418)
   })
 })
+
+test("RouteTable.drained waits for the requests still open to a port, and no longer than its bound", async () => {
+  const routes = new RouteTable()
+  let settled = false
+  await routes.drained(4000, 10_000) // nothing open: at once
+  const first = routes.track(4000)
+  const second = routes.track(4000)
+  const waiting = routes.drained(4000, 10_000).then(() => (settled = true))
+  first()
+  first() // a second call of one release counts once
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(settled, false, "one request is still open")
+  second()
+  await waiting
+  assert.equal(settled, true)
+  routes.track(4001) // never released: the bound ends the wait
+  await routes.drained(4001, 50)
+})

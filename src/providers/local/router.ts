@@ -46,6 +46,42 @@ export const normalizeHost = (host: string | undefined): string | undefined => {
 /** Which app version answers which host. Hosts are stored normalised, so `App.Localhost:8081` and `app.localhost` are one. */
 export class RouteTable {
   readonly #routes = new Map<string, RouteTarget>()
+  /** Proxied requests still open per upstream port: a version is retired only once its count is 0. */
+  readonly #inFlight = new Map<number, number>()
+  readonly #drainWaiters = new Map<number, Set<() => void>>()
+
+  /** Counts a proxied request to `port` until the returned function is called (once). */
+  track(port: number): () => void {
+    this.#inFlight.set(port, (this.#inFlight.get(port) ?? 0) + 1)
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      const left = (this.#inFlight.get(port) ?? 1) - 1
+      if (left > 0) return void this.#inFlight.set(port, left)
+      this.#inFlight.delete(port)
+      for (const wake of this.#drainWaiters.get(port) ?? []) wake()
+      this.#drainWaiters.delete(port)
+    }
+  }
+
+  /** Resolves once no proxied request to `port` is open (no route points there any more), or after timeoutMs. */
+  drained(port: number, timeoutMs: number): Promise<void> {
+    if (!this.#inFlight.has(port)) return Promise.resolve()
+    return new Promise((resolve) => {
+      const waiters = this.#drainWaiters.get(port) ?? new Set<() => void>()
+      this.#drainWaiters.set(port, waiters)
+      const timer = setTimeout(() => {
+        waiters.delete(wake)
+        resolve()
+      }, timeoutMs)
+      const wake = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+      waiters.add(wake)
+    })
+  }
 
   set(host: string, target: RouteTarget): void {
     const name = normalizeHost(host)
@@ -155,6 +191,8 @@ export const registerAppRouter = (fastify: FastifyInstance, options: AppRouterOp
         return serveStatic(req, res, target.root)
       case "proxy":
         setForwardedHeaders(req, host)
+        // Counted until the response closes, so the version it reaches is not stopped under it.
+        res.once("close", options.routes.track(target.port))
         proxy.web(req, res, { target: upstream(target) }, (error) => {
           if (res.headersSent) return res.destroy()
           plainText(res, 502, badGateway(host, target.port, error))
