@@ -9,6 +9,8 @@ import { AppLogs, type AppLogsService, type LogExcerpt } from "../../src/mcp/hoo
 import { CoolifyApi, deploymentLogLines } from "../../src/providers/coolify/index.ts"
 import type { CoolifyError } from "../../src/providers/coolify/index.ts"
 import { externalIdOf } from "./observe.ts"
+import { appRuntimeName } from "../../src/config/runtime.ts"
+import { localAppLogsLayer } from "./local/logs.ts"
 
 export const LOG_LINES_MAX = 1000
 
@@ -57,5 +59,13 @@ export const coolifyAppLogsLayer: Layer.Layer<never, never, AppConfig> = Layer.u
     return Layer.effect(AppLogs, CoolifyApi.use((api) => Effect.succeed(makeCoolifyAppLogs(api)))).pipe(
       Layer.provide(CoolifyApi.layer({ url: config.COOLIFY_URL, token: config.COOLIFY_TOKEN, requestsPerMinute: LOGS_REQUESTS_PER_MINUTE, timeoutMs: 10_000 }))
     )
+  })
+)
+
+/** Logs from wherever apps run: files on this machine for the local runtime, Coolify's API for coolify. */
+export const appLogsLayer: Layer.Layer<never, never, AppConfig> = Layer.unwrap(
+  Effect.gen(function*() {
+    const config = yield* AppConfig
+    return appRuntimeName(config) === "local" ? localAppLogsLayer(config.DATA_DIR) : coolifyAppLogsLayer
   })
 )

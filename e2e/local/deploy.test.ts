@@ -16,7 +16,7 @@ import path from "node:path"
 import { appPaths } from "../../src/providers/local/paths.ts"
 import { startSystem, type RunningSystem } from "../../src/system/boot.ts"
 import { ObjectStore, type StoredObject } from "../../src/store/objects.ts"
-import { startMcpSystem, textOf, type McpTestSystem, type TestUser } from "../mcp/support.ts"
+import { startMcpSystem, structured, textOf, type McpTestSystem, type TestUser } from "../mcp/support.ts"
 import { removeDir, tempDir } from "../support/postgres.ts"
 import { waitFor } from "../support/wait.ts"
 import { gitIn, makeRepo } from "./repos.ts"
@@ -105,7 +105,7 @@ http.createServer((req, res) => {
     return
   }
   res.end(${JSON.stringify(body)})
-}).listen(Number(process.env.PORT), process.env.HOST)
+}).listen(Number(process.env.PORT), process.env.HOST, () => console.log("listening: " + ${JSON.stringify(body)}))
 `
 
 describe("local runtime", () => {
@@ -182,6 +182,13 @@ describe("local runtime", () => {
     assert.match(conditionOf(failed, "Deployed")?.message ?? "", /compiling/, "the build log's tail is in the message")
     assert.equal(conditionOf(failed, "Ready")?.status, "True")
     assert.equal((await get(failed.status.url!)).body, "node app v1")
+    // The failed build's log and the running version's output, as get_app_details shows them.
+    const details = structured<{ deployLogs: { available: boolean; lines: Array<string> }; runtimeLogs: { available: boolean; lines: Array<string> } }>(
+      await call("get_app_details", { name: "node", deploy_log_lines: 50, runtime_log_lines: 50 })
+    )
+    assert.equal(details.deployLogs.available, true)
+    assert.ok(details.deployLogs.lines.some((line) => line.includes("compiling")), JSON.stringify(details.deployLogs))
+    assert.ok(details.runtimeLogs.lines.some((line) => line.includes("listening: node app v1")), JSON.stringify(details.runtimeLogs))
   })
 
   test("git push to the built-in remote → exactly one new deployment per push, no failed request during the swap", async () => {

@@ -4,7 +4,7 @@
  * the hook implementations other parts of the system provide (hooks.ts).
  */
 import { Layer, ManagedRuntime } from "effect"
-import { coolifyAppLogsLayer } from "../../controllers/app/logs.ts"
+import { appLogsLayer } from "../../controllers/app/logs.ts"
 import { ApiKeyStore } from "../auth/api-key-store.ts"
 import { ApiKeyVerifier, type VerifierOptions } from "../auth/api-key-verifier.ts"
 import { gitHubAccountLayer, gitHubToolsLayer, type GitHubToolServices } from "../github/mcp.ts"
@@ -18,7 +18,7 @@ export type McpServices = Platform | PgListener | ApiKeyStore | ApiKeyVerifier |
  * Implementations of the hooks in hooks.ts (AppLogs, GitHubAccount) and services extra tools
  * need: add `Layer.succeed(AppLogs, …)` or a provider layer here. They may use any McpServices.
  */
-const hookLayers: ReadonlyArray<Layer.Layer<never, never, McpServices>> = [coolifyAppLogsLayer, gitHubAccountLayer]
+const hookLayers: ReadonlyArray<Layer.Layer<never, never, McpServices>> = [appLogsLayer, gitHubAccountLayer]
 
 export interface McpRuntimeOptions {
   readonly verifier?: VerifierOptions
