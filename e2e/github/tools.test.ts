@@ -72,7 +72,7 @@ describe("GitHub MCP tools", () => {
       login: "alice",
       appInstalled: false,
       repoScope: false,
-      hint: `Install the GitHub App at http://localhost:0/auth/githubapp/install so private repositories deploy and pushes redeploy.`
+      hint: `Install the GitHub App at http://localhost:${t.system.config.PORT}/auth/githubapp/install so private repositories deploy and pushes redeploy.`
     })
     await storeToken(aliceId, "alice", ["repo"])
     const installation = await t.fake.install("alice", ["site"])

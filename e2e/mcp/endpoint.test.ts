@@ -90,8 +90,9 @@ describe("/mcp endpoint", () => {
 
   test("revocation is effective at once on every replica, not at cache expiry (TTL here: 600 s)", async () => {
     const carol = await t.createUser("carol")
-    // A second replica on the same database, as in a scaled-out deployment.
-    const replica: RunningSystem = await startSystem({ env: t.env })
+    // A second replica on the same database, as in a scaled-out deployment: an API replica (the
+    // local runtime runs in one server only; several replicas run controllers with APP_RUNTIME=coolify).
+    const replica: RunningSystem = await startSystem({ env: { ...t.env, CONTROLLERS: "off" } })
     try {
       const onReplica = `${replica.url}/mcp`
       const sessionId = await openSession(onReplica, carol.key)
