@@ -13,6 +13,7 @@ import { Placement } from "../placement/Placement.ts"
 import { condition, present, PROVIDER_NOT_CONFIGURED_MESSAGE, unlessServing } from "./conditions.ts"
 import { isAppProviderFailure, reportFailure } from "./failure.ts"
 import { appHostName } from "./names.ts"
+import { claimHost, hostTakenMessage } from "./host-claims.ts"
 import { resolveResources } from "./resources.ts"
 import { AppRuntime } from "./runtime.ts"
 import { resolveAppControllerSettings, type AppControllerSettings } from "./settings.ts"
@@ -42,6 +43,15 @@ export const reconcileApp = (settings: AppControllerSettings, object: App) =>
       return RequeueAfter(settings.waitRetryMs)
     }
     const hostName = appHostName(object, decision.dnsSuffix)
+    if (!(yield* claimHost(hostName, object.metadata.uid))) {
+      const message = hostTakenMessage(hostName)
+      yield* updateAppStatus(object, (status) => status, [
+        condition("Synced", "False", "HostTaken", message),
+        unlessServing(object, "HostTaken", message)
+      ].filter(present))
+      // Checked again now and then: the name frees up when the other app is deleted.
+      return RequeueAfter(settings.waitRetryMs)
+    }
     const url = runtime.urlFor(hostName)
     const wiring = yield* resolveResources(object)
     if (wiring._tag === "Waiting") {

@@ -150,6 +150,26 @@ describe("local runtime", () => {
     assert.match(unknown.body, /nothing-here\.localhost/)
   })
 
+  test("another tenant's app of the same name is refused (HostTaken) and cannot take the first one's traffic", async () => {
+    const bob = await t.createUser("bob")
+    const bobClient = await t.connect(bob.key)
+    const repo = await makeRepo(path.join(work, "bob-site"), { "index.html": "bob's page\n" })
+    const created = await bobClient.callTool({ name: "create_app", arguments: { name: "site", repo, build_pack: "static" } })
+    assert.notEqual(created.isError, true, textOf(created))
+    const readBob = () =>
+      system.runtime.runPromise(ObjectStore.use((store) => store.get(bob.user.id, { kind: "App", project: "default", name: "site" }))) as Promise<App>
+    const refused = await waitFor(async () => {
+      const app = await readBob()
+      return conditionOf(app, "Synced")?.reason === "HostTaken" ? app : undefined
+    }, { what: "bob's site refused" })
+    assert.match(conditionOf(refused, "Synced")?.message ?? "", /site\.localhost is already served by another app/)
+    assert.equal(conditionOf(refused, "Ready")?.status, "False")
+    assert.doesNotMatch(JSON.stringify(refused.status), /alice/, "nothing of the other tenant is shown")
+    const alices = (await readApp("site"))!
+    assert.equal((await get(alices.status.url!)).body, "<h1>static site v1</h1>\n", "the first app keeps its host")
+    await bobClient.close()
+  })
+
   test("an app cannot read the server's data folder or another app's files", async () => {
     const dataDir = path.resolve(t.env["DATA_DIR"]!)
     await writeFile(path.join(dataDir, "canary.txt"), "server secret")
