@@ -152,7 +152,7 @@ describe("MCP tools over Streamable HTTP", () => {
       return details.events.some((event) => event.reason === "Deployed") && details
     }, { what: "the Deployed event in get_app_details" })
     assert.deepEqual(withEnv.app.env, { NODE_ENV: "production", API_SECRET: "s3cret-value" })
-    assert.deepEqual(withEnv.deployLogs, { available: false, lines: [], message: "logs unavailable: provider not configured" }, "no Coolify here: the hook says so")
+    assert.deepEqual(withEnv.deployLogs, { available: false, lines: [], message: "No deployment has been started for this app yet; see the Deployed condition for why." }, "the scripted controller records no deployment: the local runtime's logs say so")
 
     const listed = await ok<{ apps: Array<{ name: string; url?: string; ready: { status: string } }>; count: number }>("list_apps")
     assert.ok(listed.apps.some((app) => app.name === "shop" && app.url === "https://shop.apps.test" && app.ready.status === "True"))
