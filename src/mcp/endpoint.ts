@@ -10,6 +10,7 @@ import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js"
 import { Cause, Effect, Exit, Option } from "effect"
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify"
 import type { IncomingMessage } from "node:http"
+import { isWellFormedKey, prefixOf } from "../auth/api-key.ts"
 import { ApiKeyVerifier, type Principal } from "../auth/api-key-verifier.ts"
 import type { Logger } from "../log/logger.ts"
 import { TokenBuckets } from "./rate-limit.ts"
@@ -97,7 +98,12 @@ export const registerMcpEndpoint = async (app: FastifyInstance, options: Endpoin
       return undefined
     }
     const token = bearerToken(request.headers.authorization)
+    // Operators see refused callers at info: the public prefix of a well-formed key, never the key
+    // or anything else the caller sent as one.
+    const refused = (reason: string, extra: Record<string, unknown> = {}) =>
+      request.log.info({ reason, statusCode: 401, ip: request.ip, path: request.url.split("?")[0], ...(token && isWellFormedKey(token) ? { keyPrefix: prefixOf(token) } : {}), ...extra }, "MCP request refused")
     if (!token) {
+      refused(request.headers.authorization === undefined ? "missing API key" : "malformed Authorization header")
       reply.header("www-authenticate", 'Bearer realm="deploy-mcp"')
       await sendError(reply, 401, Codes.unauthorized, `Missing API key. ${howToGetAKey}`)
       return undefined
@@ -112,10 +118,12 @@ export const registerMcpEndpoint = async (app: FastifyInstance, options: Endpoin
     if (Option.isNone(verified.value)) {
       const limited = failedAuth.take(`ip:${request.ip}`)
       if (!limited.ok) {
+        refused("rate limited: too many invalid API keys from this address", { statusCode: 429, retryAfterSeconds: limited.retryAfterSeconds })
         reply.header("retry-after", String(limited.retryAfterSeconds))
         await sendError(reply, 429, Codes.rateLimited, `Too many requests with invalid API keys from this address; retry after ${limited.retryAfterSeconds} s.`)
         return undefined
       }
+      refused(token && isWellFormedKey(token) ? "invalid or revoked API key" : "malformed API key")
       reply.header("www-authenticate", 'Bearer realm="deploy-mcp", error="invalid_token", error_description="The API key is invalid or revoked"')
       await sendError(reply, 401, Codes.unauthorized, `Invalid or revoked API key. ${howToGetAKey}`)
       return undefined
@@ -123,6 +131,7 @@ export const registerMcpEndpoint = async (app: FastifyInstance, options: Endpoin
     const principal = verified.value.value
     const limited = perKey.take(principal.keyId)
     if (!limited.ok) {
+      refused("rate limited: key over its requests per minute", { statusCode: 429, retryAfterSeconds: limited.retryAfterSeconds, userId: principal.userId })
       reply.header("retry-after", String(limited.retryAfterSeconds))
       await sendError(
         reply,
