@@ -6,6 +6,10 @@
 import { test } from "node:test"
 import assert from "node:assert/strict"
 import { startSystem } from "../../src/system/boot.ts"
+import { spawnSync } from "node:child_process"
+import { existsSync } from "node:fs"
+import { readFile, writeFile } from "node:fs/promises"
+import path from "node:path"
 import { runCli } from "../operator/cli.ts"
 import { initializeRequest, rawPost } from "./support.ts"
 import { removeDir, tempDir } from "../support/postgres.ts"
@@ -60,6 +64,33 @@ test("first start prints a ready claude mcp add line; later starts do not mint k
     }
   } finally {
     process.stderr.write = write
+    await removeDir(dataDir)
+  }
+})
+
+test("a second start on the same DATA_DIR stops with one clear line naming the running server; a lock left by a dead server is taken over", async () => {
+  const dataDir = await tempDir("embedded-lock")
+  const env = { DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent" }
+  try {
+    const first = await startSystem({ env })
+    try {
+      await assert.rejects(startSystem({ env }), (error: Error) => {
+        assert.equal(error.name, "StartupError")
+        assert.equal(error.message, `DATA_DIR ${dataDir} is in use by another server (pid ${process.pid}). Stop that server first, or start this one with its own DATA_DIR.`)
+        return true
+      })
+      assert.equal((await fetch(`${first.url}/readyz`)).status, 200, "the running server is untouched")
+    } finally {
+      await first.stop()
+    }
+    // A server killed without stopping leaves its pid file behind: a pid that no longer runs.
+    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" })
+    await writeFile(path.join(dataDir, "server.pid"), `${dead.stdout}\n`)
+    const next = await startSystem({ env })
+    assert.equal((await readFile(path.join(dataDir, "server.pid"), "utf8")).trim(), String(process.pid))
+    await next.stop()
+    assert.equal(existsSync(path.join(dataDir, "server.pid")), false, "a clean stop removes the lock")
+  } finally {
     await removeDir(dataDir)
   }
 })

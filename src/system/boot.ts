@@ -23,6 +23,8 @@ import { platformLayer, type Platform } from "./platform.ts"
 import type { FastifyInstance } from "fastify"
 import type pino from "pino"
 import { createServer } from "node:net"
+import { mkdir } from "node:fs/promises"
+import { DataDirInUse, lockDataDir } from "./data-dir-lock.ts"
 import type { LocalRuntimeOptions } from "../../controllers/app/local/layer.ts"
 import { appRuntimeName } from "../config/runtime.ts"
 import { acquireSingleRunnerLock } from "../db/single-runner-lock.ts"
@@ -105,6 +107,11 @@ export const startSystem = async (options: StartOptions): Promise<RunningSystem>
   try {
     let databaseUrl = config.DATABASE_URL
     if (!databaseUrl) {
+      await mkdir(path.resolve(config.DATA_DIR), { recursive: true, mode: 0o700 })
+      const lock = await lockDataDir(path.resolve(config.DATA_DIR)).catch((error: unknown) => {
+        throw error instanceof DataDirInUse ? new StartupError(error.message) : error
+      })
+      cleanups.push(() => lock.release())
       embedded = await startEmbeddedPostgres({ dataDir: path.resolve(config.DATA_DIR), onLog: (line) => logger.debug({ postgres: line }) })
       const stopEmbedded = embedded.stop
       cleanups.push(stopEmbedded)
@@ -185,6 +192,6 @@ export const startSystem = async (options: StartOptions): Promise<RunningSystem>
   } catch (error) {
     await stopAll()
     if (error instanceof StartupError || error instanceof ConfigError) throw error
-    throw new StartupError((error as Error).message)
+    throw new StartupError(error instanceof Error ? error.message : `start-up failed: ${String(error)}`)
   }
 }
