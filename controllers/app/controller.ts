@@ -44,7 +44,7 @@ export const reconcileApp = (settings: AppControllerSettings, object: App) =>
     }
     const hostName = appHostName(object, decision.dnsSuffix)
     if (!(yield* claimHost(hostName, object.metadata.uid))) {
-      const message = hostTakenMessage(hostName)
+      const message = hostTakenMessage(hostName, object.spec.domain !== undefined)
       yield* updateAppStatus(object, (status) => status, [
         condition("Synced", "False", "HostTaken", message),
         unlessServing(object, "HostTaken", message)

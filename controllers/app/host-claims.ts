@@ -24,5 +24,7 @@ export const claimHost = (host: string, appUid: string) =>
     return holds
   })
 
-export const hostTakenMessage = (host: string) =>
-  `The host ${host} is already served by another app on this server (app names become host names, which everyone here shares). Choose another name (delete_app, then create_app with the new name) or give this app its own domain with update_app.`
+export const hostTakenMessage = (host: string, customDomain: boolean) =>
+  customDomain
+    ? `The host ${host} is already served by another app on this server. Give this app another domain with update_app.`
+    : `The host ${host} is already served by another app on this server (app names become host names, which everyone here shares). Choose another name (delete_app, then create_app with the new name) or give this app its own domain with update_app.`

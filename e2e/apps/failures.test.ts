@@ -127,12 +127,12 @@ describe("App controller: failures", () => {
     assert.equal(deploymentsOf(fake, onlyApp("busy")).length, 1)
   })
 
-  test("a domain another app uses is an InvalidSpec with what to do; a new domain fixes it", async () => {
+  test("a domain another app uses is refused (HostTaken) before Coolify is asked, with what to do; a new domain fixes it", async () => {
     await createApp(engine.runtime, owner, "shop-a", { repo: "acme/shop", domain: "shop.example.com" })
     await waitForReady(engine.runtime, owner, "shop-a")
     await createApp(engine.runtime, owner, "shop-b", { repo: "acme/shop", domain: "shop.example.com" })
-    const refused = await waitForApp(engine.runtime, owner, "shop-b", withReason("Synced", "InvalidSpec"), "InvalidSpec")
-    assert.match(conditionOf(refused, "Synced")?.message ?? "", /shop\.example\.com is already used by another app/)
+    const refused = await waitForApp(engine.runtime, owner, "shop-b", withReason("Synced", "HostTaken"), "HostTaken")
+    assert.match(conditionOf(refused, "Synced")?.message ?? "", /shop\.example\.com is already served by another app .* another domain with update_app/)
     assert.equal((conditionOf(refused, "Synced")?.message ?? "").includes("spec."), false)
     assert.equal(coolifyAppsOf(fake, owner, "shop-b").length, 0)
     await updateApp(engine.runtime, owner, "shop-b", (spec) => ({ ...spec, domain: "shop-b.example.com" }))
