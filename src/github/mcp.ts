@@ -3,14 +3,14 @@
  * get_github_push_token, and the GitHubAccount hook whoami reports (src/mcp/hooks.ts).
  */
 import { Context, Effect, Layer } from "effect"
-import type { AppConfig } from "../config/config.ts"
+import { AppConfig } from "../config/config.ts"
 import type { SecretBox } from "../crypto/secret-box.ts"
 import type { Database } from "../db/database.ts"
 import { GitHubAccount, type GitHubAccountInfo } from "../mcp/hooks.ts"
 import type { GitHubApi } from "../providers/github/index.ts"
 import type { User } from "../store/users.ts"
 import type { UserStore } from "../store/users.ts"
-import { gitHubApiLayer } from "./api-layer.ts"
+import { gitHubApiLayer, missingGitHubVariables } from "./api-layer.ts"
 import { gitHubIdentityOf, type GitHubIdentity } from "./identity.ts"
 import { GitHubInstallations } from "./installations.ts"
 import { GitHubTokenStore } from "./tokens.ts"
@@ -50,9 +50,17 @@ export const gitHubAccountLayer: Layer.Layer<never, never, AppConfig | Database 
     const context = yield* Effect.context<AppConfig | Database | SecretBox | UserStore>()
     const services = yield* Layer.build(Layer.mergeAll(GitHubInstallations.layer, GitHubTokenStore.layer))
     const all = Context.merge(context, services)
+    const missing = missingGitHubVariables(yield* AppConfig)
+    const notConfigured = {
+      connected: false,
+      login: null,
+      appInstalled: false,
+      repoScope: false,
+      hint: `GitHub is not configured on this server (the operator sets ${missing.join(", ")}): give public repositories as "owner/name" or https URLs, or create_app without repo and git push the code.`
+    }
     return {
       describe: (user: User) =>
-        gitHubIdentityOf(user.id).pipe(
+        missing.length > 0 ? Effect.succeed(notConfigured) : gitHubIdentityOf(user.id).pipe(
           Effect.map(toGitHubAccountInfo),
           Effect.provideContext(all),
           // whoami must answer even when the database hiccups; the rest of whoami shows the same user.

@@ -78,7 +78,7 @@ export const registerMcpEndpoint = async (app: FastifyInstance, options: Endpoin
     await sessions.closeAll()
   })
 
-  const howToGetAKey = `Create one with \`npm run cli -- apikey create --user <login>\` on the server, or on the dashboard at ${options.publicUrl}/, then send it as 'Authorization: Bearer dk_live_…'.`
+  const howToGetAKey = `Create one with \`npm run cli -- apikey create --user <login>\` on the server (${options.publicUrl}/ shows how to connect, and the dashboard there once GitHub sign-in is set up), then send it as 'Authorization: Bearer dk_live_…'.`
 
   const withCors = (request: FastifyRequest, reply: FastifyReply) => {
     const origin = request.headers.origin
