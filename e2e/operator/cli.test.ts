@@ -107,13 +107,31 @@ describe("get", () => {
     assert.equal(cells[names.indexOf("REVISION")], "aaaaaaa")
   })
 
-  test("--all-users adds a USER column; without a user and with several users it says how to choose", async () => {
-    const all = await runCli(["get", "apps", "--all-users"], env)
-    assert.equal(all.code, 0, all.stderr)
-    assert.deepEqual(lines(all.stdout).slice(1).map((row) => columns(row).slice(0, 2)), [["alice", "blog"], ["alice", "shop"], ["bob", "api"]])
-    const ambiguous = await runCli(["get", "apps"], env)
-    assert.equal(ambiguous.code, 2)
-    assert.match(ambiguous.stderr, /several users exist \(alice, bob\): pass --user LOGIN or --all-users/)
+  test("with several users an operator sees everyone's apps with an OWNER column (logins), and --user narrows", async () => {
+    for (const args of [["get", "apps"], ["get", "apps", "--all-users"]]) {
+      const all = await runCli(args, env)
+      assert.equal(all.code, 0, all.stderr)
+      assert.equal(columns(lines(all.stdout)[0] ?? "")[0], "OWNER")
+      assert.deepEqual(lines(all.stdout).slice(1).map((row) => columns(row).slice(0, 2)), [["alice", "blog"], ["alice", "shop"], ["bob", "api"]])
+    }
+    const events = await runCli(["events"], env)
+    assert.equal(events.code, 0, events.stderr)
+    assert.ok(columns(lines(events.stdout)[0] ?? "").includes("OWNER"), events.stdout)
+    const narrowed = await runCli(["get", "apps", "--user", "bob"], env)
+    assert.equal(narrowed.code, 0, narrowed.stderr)
+    assert.equal(columns(lines(narrowed.stdout)[0] ?? "").includes("OWNER"), false)
+    assert.deepEqual(lines(narrowed.stdout).slice(1).map((row) => columns(row)[0]), ["api"])
+  })
+
+  test("host add names every missing required flag at once, and its help marks them", async () => {
+    const missing = await runCli(["host", "add", "--name", "s1"], env)
+    assert.equal(missing.code, 2)
+    assert.match(missing.stderr, /missing required flags: --address, --dns-suffix, --capacity-cpu, --capacity-memory \(see deploy-mcp host --help\)/)
+    const help = await runCli(["host", "--help"], env)
+    for (const flag of ["--name", "--address", "--dns-suffix", "--capacity-cpu", "--capacity-memory"]) {
+      assert.match(help.stdout + help.stderr, new RegExp(`\\* ${flag} `), `${flag} is marked required`)
+    }
+    assert.doesNotMatch(help.stdout + help.stderr, /\* --port /)
   })
 
   test("-o json and -o yaml print the objects with env values redacted", async () => {

@@ -147,7 +147,7 @@ const eventColumns = (allUsers: boolean, now: () => Date): ReadonlyArray<Column<
     header: "LAST SEEN",
     cell: (row) => (row.count > 1 ? `${ageOf(row.lastSeen, now())} (x${row.count} over ${ageOf(row.firstSeen, now())})` : ageOf(row.lastSeen, now()))
   },
-  ...(allUsers ? [{ header: "USER", cell: (row: EventRow) => row.login }] : []),
+  ...(allUsers ? [{ header: "OWNER", cell: (row: EventRow) => row.login }] : []),
   { header: "TYPE", cell: (row) => row.type },
   { header: "REASON", cell: (row) => row.reason },
   { header: "OBJECT", cell: (row) => `${row.kind.toLowerCase()}/${row.name}` },

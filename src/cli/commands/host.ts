@@ -26,15 +26,15 @@ Commands:
   remove     NAME [--force]: forget a host (refused while apps are placed on it, unless --force)
   trust-key  NAME [--fingerprint SHA256:...]: accept the SSH host key a host now presents
 
-Options for add:
-      --name NAME                 host name (a DNS label, not "default")
-      --address ADDR              IP address or DNS name the platform reaches over SSH
+Options for add (* required):
+    * --name NAME                 host name (a DNS label, not "default")
+    * --address ADDR              IP address or DNS name the platform reaches over SSH
       --port N                    SSH port (default 22)
       --user USER                 SSH user (default root; others need passwordless sudo to apply hardening)
       --role run|build            run: apps are placed here (default); build: builds only
-      --dns-suffix SUFFIX         apps here get <app>.<SUFFIX>, e.g. s1.example.com
-      --capacity-cpu N            CPUs apps may request in total, e.g. 4
-      --capacity-memory SIZE      memory apps may request in total, e.g. 8G
+    * --dns-suffix SUFFIX         apps here get <app>.<SUFFIX>, e.g. s1.example.com
+    * --capacity-cpu N            CPUs apps may request in total, e.g. 4
+    * --capacity-memory SIZE      memory apps may request in total, e.g. 8G
       --hardening-profile NAME    hardening profile checked for readiness (default "default")
       --no-hardening              do not check hardening (the host is Ready without it)
       --apply-hardening           copy the profile to the host and apply it when it drifts
@@ -52,6 +52,8 @@ export interface AddHostRequest {
   readonly spec: HostSpec
   readonly hostKey?: string | undefined
 }
+
+const REQUIRED_ADD_FLAGS = ["name", "address", "dns-suffix", "capacity-cpu", "capacity-memory"] as const
 
 const required = (values: Record<string, unknown>, flag: string): string => {
   const value = values[flag]
@@ -82,6 +84,14 @@ export const parseAdd = (args: ReadonlyArray<string>): AddHostRequest => {
     "host-key": { type: "string" }
   })
   if (positionals.length) throw new UsageError({ message: `unexpected arguments: ${positionals.join(" ")}` })
+  // Every missing required flag at once, not one per attempt.
+  const missing = REQUIRED_ADD_FLAGS.filter((flag) => {
+    const value = (values as Record<string, unknown>)[flag]
+    return typeof value !== "string" || value === ""
+  })
+  if (missing.length > 0) {
+    throw new UsageError({ message: `missing required ${missing.length === 1 ? "flag" : "flags"}: ${missing.map((flag) => `--${flag}`).join(", ")} (see deploy-mcp host --help)` })
+  }
   const name = required(values, "name")
   if (name === DEFAULT_HOST) throw new UsageError({ message: `"${DEFAULT_HOST}" names the single-server default placement; choose another host name` })
   const port = values.port === undefined ? 22 : Number(values.port)

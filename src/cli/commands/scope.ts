@@ -1,7 +1,7 @@
 /**
  * Whose objects a command looks at. Tenancy is explicit in the store, so the CLI resolves a user
- * first: --user LOGIN, --all-users, or — when neither is given — the only user there is (the
- * embedded default has one local user). Hosts always belong to the platform.
+ * first: --user LOGIN, or every user (--all-users, and the default: with several users the
+ * listing gets an OWNER column; the embedded default has one local user and shows none). Hosts always belong to the platform.
  */
 import { Effect, Option } from "effect"
 import type { Kind } from "../../../schemas/index.ts"
@@ -51,10 +51,8 @@ export const resolveScope = (options: ScopeOptions) =>
       }
       return { users: [user], allUsers: false } satisfies UserScope
     }
-    if (users.length > 1) {
-      return yield* Effect.fail(new UsageError({ message: `several users exist (${loginList(users)}): pass --user LOGIN or --all-users` }))
-    }
-    return { users, allUsers: false } satisfies UserScope
+    // An operator sees everyone by default (an OWNER column tells whose); --user narrows.
+    return { users, allUsers: users.length > 1 } satisfies UserScope
   })
 
 /** Hosts are platform objects: whatever the user scope, they are listed under the platform. */

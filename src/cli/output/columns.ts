@@ -99,7 +99,7 @@ const hostColumns = (choice: ColumnChoice): ReadonlyArray<Column<HostRow>> => [
 ]
 
 const scopeColumns = (choice: ColumnChoice): ReadonlyArray<Column<Listed>> => [
-  ...(choice.showUser ? [{ header: "USER", cell: (row: Listed) => row.user }] : []),
+  ...(choice.showUser ? [{ header: "OWNER", cell: (row: Listed) => row.user }] : []),
   ...(choice.showProject ? [{ header: "PROJECT", cell: (row: Listed) => row.object.metadata.project }] : [])
 ]
 
