@@ -65,7 +65,7 @@ describe("/mcp endpoint", () => {
     assert.match(response.headers.get("www-authenticate") ?? "", /^Bearer realm="deploy-mcp"/)
     const body = await jsonRpcError(response)
     assert.equal(body.jsonrpc, "2.0")
-    assert.match(body.error.message, /^Missing API key\. Create one with `npm run cli -- apikey create --user <login>` on the server, or on the dashboard/)
+    assert.match(body.error.message, /^Missing API key\. Create one with `npm run cli -- apikey create --user <login>` on the server \(http:\/\/localhost:\d+\/ shows how to connect/)
   })
 
   test("a wrong or malformed key: 401 invalid_token, also through the SDK client", async () => {

@@ -51,16 +51,18 @@ export const gitHubAccountLayer: Layer.Layer<never, never, AppConfig | Database 
     const services = yield* Layer.build(Layer.mergeAll(GitHubInstallations.layer, GitHubTokenStore.layer))
     const all = Context.merge(context, services)
     const missing = missingGitHubVariables(yield* AppConfig)
-    const notConfigured = {
-      connected: false,
-      login: null,
+    // What our records say about the user (a GitHub account linked earlier stays linked), with no
+    // link to sign-in or install routes that this server does not serve without GitHub.
+    const notConfigured = (user: User) => ({
+      connected: user.githubId !== null,
+      login: user.githubId !== null ? user.login : null,
       appInstalled: false,
       repoScope: false,
       hint: `GitHub is not configured on this server (the operator sets ${missing.join(", ")}): give public repositories as "owner/name" or https URLs, or create_app without repo and git push the code.`
-    }
+    })
     return {
       describe: (user: User) =>
-        missing.length > 0 ? Effect.succeed(notConfigured) : gitHubIdentityOf(user.id).pipe(
+        missing.length > 0 ? Effect.succeed(notConfigured(user)) : gitHubIdentityOf(user.id).pipe(
           Effect.map(toGitHubAccountInfo),
           Effect.provideContext(all),
           // whoami must answer even when the database hiccups; the rest of whoami shows the same user.
