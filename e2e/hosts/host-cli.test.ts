@@ -76,7 +76,7 @@ describe("host CLI", () => {
   test("bad input is refused with a reason and the usage, and nothing is stored", async () => {
     const missing = await cli("add", "--name", "x1", "--address", "10.0.0.1")
     assert.equal(missing.code, 2)
-    assert.match(missing.stderr, /error: --dns-suffix is required/)
+    assert.match(missing.stderr, /error: missing required flags: --dns-suffix, --capacity-cpu, --capacity-memory/)
     assert.match(missing.stderr, /Usage: deploy-mcp host COMMAND/)
 
     const reserved = await cli("add", "--name", "default", "--address", "10.0.0.1", "--dns-suffix", "d.example.com", "--capacity-cpu", "1", "--capacity-memory", "1G")

@@ -20,6 +20,7 @@ import { startMcpSystem, structured, textOf, type McpTestSystem, type TestUser }
 import { removeDir, tempDir } from "../support/postgres.ts"
 import { waitFor } from "../support/wait.ts"
 import { gitIn, makeRepo } from "./repos.ts"
+import { runCli } from "../operator/cli.ts"
 
 type App = StoredObject<"App">
 
@@ -209,6 +210,15 @@ describe("local runtime", () => {
     assert.equal(details.deployLogs.available, true)
     assert.ok(details.deployLogs.lines.some((line) => line.includes("compiling")), JSON.stringify(details.deployLogs))
     assert.ok(details.runtimeLogs.lines.some((line) => line.includes("listening: node app v1")), JSON.stringify(details.runtimeLogs))
+    // And as the operator's describe shows them, read from the same files on this machine.
+    const described = await runCli(["describe", "app", "node", "--user", "alice"], {
+      DATABASE_URL: t.env["DATABASE_URL"]!,
+      DATA_ENCRYPTION_KEY: t.env["DATA_ENCRYPTION_KEY"]!,
+      DATA_DIR: t.env["DATA_DIR"]!
+    })
+    assert.equal(described.code, 0, described.stderr)
+    assert.match(described.stdout, /Build Log:\n(.*\n)*.*compiling/)
+    assert.match(described.stdout, /Runtime Log:\n(.*\n)*.*listening: node app v1/)
   })
 
   test("git push to the built-in remote → exactly one new deployment per push, no failed request during the swap", async () => {

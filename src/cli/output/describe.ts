@@ -3,6 +3,7 @@
  * the observed status as indented YAML (env values redacted), then the conditions and the recent
  * events as tables with ages.
  */
+import type { LogExcerpt } from "../../mcp/hooks.ts"
 import { stringify } from "yaml"
 import type { Condition, ObjectEvent } from "../../../schemas/index.ts"
 import type { StoredObject } from "../../store/objects.ts"
@@ -15,7 +16,12 @@ export interface Described {
   readonly user: string
   /** Newest first, as the event store returns them. */
   readonly events: ReadonlyArray<ObjectEvent>
+  /** Apps on the local runtime: the latest build log and the runtime log, from this machine's files. */
+  readonly logs?: { readonly build: LogExcerpt; readonly runtime: LogExcerpt }
 }
+
+const logBlock = (title: string, excerpt: LogExcerpt): string =>
+  `${title}:\n` + (excerpt.available ? indent(excerpt.lines.join("\n")) + "\n" : `  <none: ${excerpt.message ?? "unavailable"}>\n`)
 
 const indent = (text: string, by = "  ") =>
   text
@@ -91,6 +97,7 @@ export const renderDescribe = (described: Described, now: Date): string => {
     "Conditions:\n",
     conditions?.length ? indent(renderTable(conditionColumns, conditions)) : "  <none>\n",
     "Events:\n",
-    described.events.length ? indent(renderTable(eventColumns, [...described.events].reverse())) : "  <none>\n"
+    described.events.length ? indent(renderTable(eventColumns, [...described.events].reverse())) : "  <none>\n",
+    described.logs && (described.logs.build.available || described.logs.runtime.available) ? logBlock("Build Log", described.logs.build) + logBlock("Runtime Log", described.logs.runtime) : ""
   ].join("")
 }

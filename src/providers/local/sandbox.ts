@@ -9,7 +9,7 @@
  * before exec means the limits hold from the command's first instruction.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
-import { constants, existsSync, readdirSync, readlinkSync, statSync } from "node:fs"
+import { constants, existsSync, readdirSync, readlinkSync, realpathSync, statSync } from "node:fs"
 import { chown, lstat, mkdir, readFile, readdir, rmdir, writeFile } from "node:fs/promises"
 import path from "node:path"
 import { Effect } from "effect"
@@ -83,6 +83,8 @@ export interface BwrapPlan {
   readonly rootEntries: ReadonlyArray<RootEntry>
   /** Host folders the sandbox must not see (DATA_DIR, the folder of all apps): covered with a tmpfs. */
   readonly hide: ReadonlyArray<string>
+  /** Host folders bound read-only after the hiding (the server's own Node, wherever it lives, e.g. under /tmp). */
+  readonly expose?: ReadonlyArray<string>
   /** The host path bwrap binds as /app: the app folder, or (as root) the mount point it was bound to for nobody. */
   readonly appDir: string
   /** The fd bwrap reports the sandbox's pids on. */
@@ -118,6 +120,7 @@ export const bwrapArgs = (plan: BwrapPlan): Array<string> => {
     covering.push(dir)
     args.push("--tmpfs", dir)
   }
+  for (const dir of plan.expose ?? []) args.push("--ro-bind-try", dir, dir)
   args.push("--bind", plan.appDir, SANDBOX_APP_DIR)
   // The fresh root is a writable tmpfs: seal it, so "/" is as read-only as the system under it.
   args.push("--remount-ro", "/", "--chdir", SANDBOX_APP_DIR)
@@ -402,7 +405,9 @@ export const launch = async (request: LaunchRequest): Promise<Launched> => {
     if (asRoot) await mkdir(APP_MOUNT_POINT, { recursive: true, mode: 0o755 })
     const hide = [request.dataDir, ...(request.hide ?? []), path.dirname(path.resolve(request.dir))].filter(reachableByNobody)
     // In the child, fd 3 carries bwrap's options (so env values never show in `ps`), fd 4 is the info pipe.
-    const options = bwrapArgs({ rootEntries: hostRootEntries(), hide, appDir: asRoot ? APP_MOUNT_POINT : path.resolve(request.dir), infoFd: 4, env, network: request.network ?? true })
+    // The server's Node is on the apps' PATH; its folder may sit under /tmp (a fresh clone), which the sandbox replaces.
+    const expose = [...new Set([path.dirname(process.execPath), path.dirname(realpathSync(process.execPath))])]
+    const options = bwrapArgs({ rootEntries: hostRootEntries(), hide, expose, appDir: asRoot ? APP_MOUNT_POINT : path.resolve(request.dir), infoFd: 4, env, network: request.network ?? true })
     const bind = asRoot ? bindForNobodyArgv(path.resolve(request.dir)) : []
     child = spawn("/bin/sh", ["-c", WRAPPER, "wrapper", ...wrapperArgs, ...bind, ...dropPrivilegesArgv(), request.sandbox.path, "--args", "3", ...runnerArgv(request.command, true)], {
       env: { PATH: "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" },
