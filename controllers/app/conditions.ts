@@ -22,7 +22,7 @@ export const condition = (type: "Synced" | "Deployed" | "Ready", status: "True" 
 })
 
 export const PROVIDER_NOT_CONFIGURED_MESSAGE =
-  "Apps cannot be deployed: no app runtime that can deploy is configured (the local runtime, the default without COOLIFY_URL, is not enabled in this version). The operator must set COOLIFY_URL (the Coolify instance's base URL, e.g. https://coolify.example.com) and COOLIFY_TOKEN (a Coolify API token with the read, write and deploy abilities), then restart the server; this app deploys then."
+  "Apps cannot be deployed: APP_RUNTIME is coolify, but Coolify is not configured. The operator must set COOLIFY_URL (the Coolify instance's base URL, e.g. https://coolify.example.com) and COOLIFY_TOKEN (a Coolify API token with the read, write and deploy abilities), or unset APP_RUNTIME to run apps on this machine (the local runtime), then restart the server; this app deploys then."
 
 /** "revision abc1234" or "the head of branch main". */
 export const describeRevision = (revision: string | null, branch: string): string =>

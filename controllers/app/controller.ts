@@ -2,7 +2,8 @@
  * The App controller as the engine sees it (controllers/engine/controller.ts): place the app,
  * wire its resources, then let the app runtime (runtime.ts) converge it; finalize under the
  * `deploy.mcp/provider` finalizer. Runtime failures are reported in status. And its stand-in when
- * no runtime can deploy (Coolify not configured; the local runtime not enabled yet): every App says so.
+ * the chosen runtime cannot deploy (coolify without COOLIFY_*, or the local runtime without the HTTP
+ * server that routes its apps): every App says so, nothing crashes.
  */
 import { Effect } from "effect"
 import { Annotations, Finalizers } from "../../schemas/index.ts"
@@ -87,7 +88,7 @@ const everCreated = (app: App) =>
   app.metadata.annotations[Annotations.createPending] !== undefined ||
   app.status.externalId !== undefined
 
-/** No runtime that deploys (no COOLIFY_URL/COOLIFY_TOKEN, or APP_RUNTIME=local): ProviderNotConfigured naming them, in every condition. */
+/** APP_RUNTIME=coolify without COOLIFY_URL/COOLIFY_TOKEN: Apps get ProviderNotConfigured naming them, in every condition. */
 export const providerNotConfiguredController = {
   kind: "App",
   finalizer: Finalizers.provider,
