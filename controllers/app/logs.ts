@@ -1,27 +1,23 @@
 /**
  * Deploy and runtime logs for get_app_details, from Coolify: the latest deployment's build log and
- * the running container's output, at most LOG_LINES_MAX lines each. Implements the MCP server's
+ * the running container's output, at most LOG_LINES_MAX (src/mcp/hooks.ts) lines each. Implements the MCP server's
  * AppLogs hook (src/mcp/hooks.ts); failures become an explanation, never an error.
  */
 import { Effect, Layer } from "effect"
 import { AppConfig } from "../../src/config/config.ts"
-import { AppLogs, type AppLogsService, type LogExcerpt } from "../../src/mcp/hooks.ts"
+import { AppLogs, clampLogLines, NO_DEPLOYMENT_YET, type AppLogsService, type LogExcerpt } from "../../src/mcp/hooks.ts"
 import { CoolifyApi, deploymentLogLines } from "../../src/providers/coolify/index.ts"
 import type { CoolifyError } from "../../src/providers/coolify/index.ts"
 import { externalIdOf } from "./observe.ts"
 import { appRuntimeName } from "../../src/config/runtime.ts"
 import { localAppLogsLayer } from "./local/logs.ts"
 
-export const LOG_LINES_MAX = 1000
-
 /** Coolify calls a minute the logs may use: their own share beside the controller's pacing. */
 export const LOGS_REQUESTS_PER_MINUTE = 10
 
-const clamp = (lines: number) => Math.min(Math.max(Math.floor(lines), 1), LOG_LINES_MAX)
-
 const tail = (lines: ReadonlyArray<string>, count: number): LogExcerpt => ({
   available: true,
-  lines: lines.filter((line) => line !== "").slice(-clamp(count))
+  lines: lines.filter((line) => line !== "").slice(-clampLogLines(count))
 })
 
 const unavailable = (message: string): LogExcerpt => ({ available: false, lines: [], message })
@@ -31,7 +27,7 @@ const failed = (what: string) => (error: CoolifyError) => Effect.succeed(unavail
 export const makeCoolifyAppLogs = (api: CoolifyApi["Service"]): AppLogsService => ({
   deployLogs: (app, lines) => {
     const latest = app.status.latestDeployment
-    if (!latest) return Effect.succeed(unavailable("No deployment has been started for this app yet; see the Deployed condition for why."))
+    if (!latest) return Effect.succeed(NO_DEPLOYMENT_YET)
     return api.getDeployment(latest.id).pipe(
       Effect.map((deployment) => ({ ...tail(deploymentLogLines(deployment.logs), lines), message: `Deployment ${latest.id} (${deployment.status}).` })),
       Effect.catchTag("CoolifyNotFound", () => Effect.succeed(unavailable(`Coolify no longer has deployment ${latest.id}.`))),
@@ -41,7 +37,7 @@ export const makeCoolifyAppLogs = (api: CoolifyApi["Service"]): AppLogsService =
   runtimeLogs: (app, lines) => {
     const uuid = externalIdOf(app)
     if (uuid === undefined) return Effect.succeed(unavailable("The app has not been created in Coolify yet; see the Synced and Deployed conditions."))
-    return api.getApplicationLogs(uuid, clamp(lines)).pipe(
+    return api.getApplicationLogs(uuid, clampLogLines(lines)).pipe(
       Effect.map((text) => tail(text.split("\n"), lines)),
       Effect.catchTag("CoolifyBadRequest", () =>
         Effect.succeed(unavailable("The app's container is not running, so it has no runtime logs; the deploy logs and the Ready condition say why."))

@@ -18,6 +18,15 @@ export interface LogExcerpt {
   readonly message?: string
 }
 
+/** The most lines one excerpt carries, whatever was asked (get_app_details, describe). */
+export const LOG_LINES_MAX = 1000
+
+/** A requested line count as one the implementations serve: 1 to LOG_LINES_MAX. */
+export const clampLogLines = (lines: number): number => Math.min(Math.max(Math.floor(lines), 1), LOG_LINES_MAX)
+
+/** Deploy logs of an app whose latest deployment has not started: the same sentence on every runtime. */
+export const NO_DEPLOYMENT_YET: LogExcerpt = { available: false, lines: [], message: "No deployment has been started for this app yet; see the Deployed condition for why." }
+
 export interface AppLogsService {
   deployLogs(app: StoredObject<"App">, lines: number): Effect.Effect<LogExcerpt>
   runtimeLogs(app: StoredObject<"App">, lines: number): Effect.Effect<LogExcerpt>

@@ -6,17 +6,13 @@
 import path from "node:path"
 import { Effect, Layer } from "effect"
 import type { StoredObject } from "../../../src/store/objects.ts"
-import { AppLogs, type AppLogsService, type LogExcerpt } from "../../../src/mcp/hooks.ts"
+import { AppLogs, clampLogLines, NO_DEPLOYMENT_YET, type AppLogsService, type LogExcerpt } from "../../../src/mcp/hooks.ts"
 import { tailLog } from "../../../src/providers/local/log-file.ts"
 import { appPaths, buildLogFile, runtimeLogFile } from "../../../src/providers/local/paths.ts"
 
-const LOG_LINES_MAX = 1000
-
-const clamp = (lines: number) => Math.min(Math.max(Math.floor(lines), 1), LOG_LINES_MAX)
-
 const read = (file: string, lines: number, missing: string, note?: string): Effect.Effect<LogExcerpt> =>
   Effect.promise(async () => {
-    const found = await tailLog(file, clamp(lines)).catch(() => undefined)
+    const found = await tailLog(file, clampLogLines(lines)).catch(() => undefined)
     if (found === undefined || found.length === 0) return { available: false, lines: [], message: missing }
     return { available: true, lines: found, ...(note ? { message: note } : {}) }
   })
@@ -26,7 +22,7 @@ export const makeLocalAppLogs = (dataDir: string): AppLogsService => {
   return {
     deployLogs: (app, lines) => {
       const latest = app.status.latestDeployment
-      if (!latest) return Effect.succeed({ available: false, lines: [], message: "No deployment has been started for this app yet; see the Deployed condition for why." })
+      if (!latest) return Effect.succeed(NO_DEPLOYMENT_YET)
       return read(
         buildLogFile(pathsOf(app), latest.id),
         lines,

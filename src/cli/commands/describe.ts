@@ -6,7 +6,7 @@ import { Effect, Result } from "effect"
 import { makeLocalAppLogs } from "../../../controllers/app/local/logs.ts"
 import { decodeConfig } from "../../config/config.ts"
 import { appRuntimeName } from "../../config/runtime.ts"
-import type { AppLogsService } from "../../mcp/hooks.ts"
+import { LOG_LINES_MAX, type AppLogsService } from "../../mcp/hooks.ts"
 import type { StoredObject } from "../../store/objects.ts"
 import type { Kind } from "../../../schemas/index.ts"
 import { EventStore } from "../../store/events.ts"
@@ -50,7 +50,7 @@ export const parseDescribe = (args: ReadonlyArray<string>): DescribeRequest => {
   const events = values.events === undefined ? 20 : Number(values.events)
   if (!Number.isInteger(events) || events < 0) throw new UsageError({ message: `--events must be a whole number, got '${values.events}'` })
   const logs = values.logs === undefined ? 20 : Number(values.logs)
-  if (!Number.isInteger(logs) || logs < 0 || logs > 1000) throw new UsageError({ message: `--logs must be a whole number from 0 to 1000, got '${values.logs}'` })
+  if (!Number.isInteger(logs) || logs < 0 || logs > LOG_LINES_MAX) throw new UsageError({ message: `--logs must be a whole number from 0 to ${LOG_LINES_MAX}, got '${values.logs}'` })
   return { kind, name, user: values.user, project: values.project, events, logs }
 }
 

@@ -2,14 +2,14 @@
 import { Effect, Schema } from "effect"
 import { repoLabel } from "../../../schemas/index.ts"
 import { EventStore } from "../../store/events.ts"
-import { AppLogs } from "../hooks.ts"
+import { AppLogs, LOG_LINES_MAX } from "../hooks.ts"
 import { requireObject } from "../lookups.ts"
 import { defineTool } from "../tool.ts"
 import { appView, AppView, conditionLine, EventView } from "../views.ts"
 import { AppName, ProjectArgument } from "./app-input.ts"
 
 const LogLines = (argument: string, logs: string) =>
-  Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1000 }, { message: `${argument} must be a whole number from 0 to 1000` })).annotate({
+  Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: LOG_LINES_MAX }, { message: `${argument} must be a whole number from 0 to ${LOG_LINES_MAX}` })).annotate({
     description: `Last lines of the ${logs}`,
     default: 0
   })
