@@ -18,10 +18,10 @@ import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { mkdtemp, rm } from "node:fs/promises"
 import { request } from "node:http"
-import { createServer } from "node:net"
 import os from "node:os"
 import path from "node:path"
 import { ApiKeyStore } from "../src/auth/api-key-store.ts"
+import { freePort } from "../src/db/embedded.ts"
 import { UserStore } from "../src/store/users.ts"
 import { startSystem } from "../src/system/boot.ts"
 import { makeRepo } from "../e2e/local/repos.ts"
@@ -75,14 +75,6 @@ const callTool = async (name: string, args: Record<string, unknown>) => {
   const result = await client.callTool({ name, arguments: args })
   if (result.isError) throw new Error(`${name} failed: ${JSON.stringify(result.content)}`)
 }
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const address = probe.address()
-      probe.close(() => resolve(typeof address === "object" && address ? address.port : 0))
-    })
-  })
 
 const nodeRepo = await makeRepo(path.join(work, "node"), { "package.json": JSON.stringify({ name: "bench-node", main: "server.js" }), "server.js": SERVER_JS("node") })
 const siteRepo = await makeRepo(path.join(work, "site"), { "index.html": "<h1>site</h1>\n" })

@@ -14,13 +14,13 @@ export interface EmbeddedDatabase {
   readonly stop: () => Promise<void>
 }
 
-/** Ask the kernel for a free loopback port (closed again before PostgreSQL binds it). */
-export const freePort = (): Promise<number> =>
+/** Ask the kernel for a port free on `host` (loopback by default), closed again before the caller binds it. */
+export const freePort = (host = "127.0.0.1"): Promise<number> =>
   new Promise((resolve, reject) => {
     const server = createServer()
     server.unref()
     server.on("error", reject)
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(0, host, () => {
       const address = server.address()
       server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))))
     })

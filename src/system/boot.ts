@@ -13,7 +13,7 @@ import { announceLocalAccessOnFirstStart } from "../auth/first-start.ts"
 import { decodeConfig, secretVariableNames, type AppConfigValues, ConfigError } from "../config/config.ts"
 import { loadOrCreateDataKey } from "../crypto/data-key.ts"
 import { parseKey } from "../crypto/secret-box.ts"
-import { startEmbeddedPostgres, type EmbeddedDatabase } from "../db/embedded.ts"
+import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from "../db/embedded.ts"
 import { migrate, MigrationError } from "../db/migrate.ts"
 import { makeLogger, registerSecret, type Logger } from "../log/logger.ts"
 import { buildHttpServer } from "../server/http.ts"
@@ -22,24 +22,12 @@ import type { SpanExporter } from "@opentelemetry/sdk-trace-node"
 import { platformLayer, type Platform } from "./platform.ts"
 import type { FastifyInstance } from "fastify"
 import type pino from "pino"
-import { createServer } from "node:net"
 import { mkdir } from "node:fs/promises"
 import { DataDirInUse, lockDataDir } from "./data-dir-lock.ts"
 import type { LocalRuntimeOptions } from "../../controllers/app/local/layer.ts"
 import { appRuntimeName } from "../config/runtime.ts"
 import { acquireSingleRunnerLock } from "../db/single-runner-lock.ts"
 import { RouteTable } from "../providers/local/router.ts"
-
-/** A TCP port free right now on `host`, from the kernel (listen on 0, read, close). */
-const freePort = (host: string): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, host, () => {
-      const address = server.address()
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))))
-    })
-  })
 
 export class StartupError extends Error {
   override readonly name = "StartupError"

@@ -3,12 +3,12 @@ import { createHash, randomBytes } from "node:crypto"
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises"
 import http from "node:http"
 import type { AddressInfo } from "node:net"
-import net from "node:net"
 import os from "node:os"
 import path from "node:path"
 import { after, before, describe, test } from "node:test"
 import Fastify, { type FastifyInstance } from "fastify"
 import WebSocket, { WebSocketServer } from "ws"
+import { freePort } from "../../db/embedded.ts"
 import { appHostMatcher, normalizeHost, registerAppRouter, RouteTable } from "./router.ts"
 
 interface Answer {
@@ -58,14 +58,6 @@ const startUpstream = async (name: string) => {
       return new Promise<void>((resolve) => server.close(() => resolve()))
     }
   }
-}
-
-const freePort = async () => {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 describe("app router", () => {
