@@ -43,6 +43,15 @@ export const toGitHubAccountInfo = (identity: GitHubIdentity): GitHubAccountInfo
   }
 }
 
+/** What the user row alone says (a GitHub account linked earlier stays linked), with a hint why nothing more is known. */
+const fromUserRecord = (user: User, hint: string): GitHubAccountInfo => ({
+  connected: user.githubId !== null,
+  login: user.githubId !== null ? user.login : null,
+  appInstalled: false,
+  repoScope: false,
+  hint
+})
+
 /** whoami's GitHub fields from our database (no GitHub call). */
 export const gitHubAccountLayer: Layer.Layer<never, never, AppConfig | Database | SecretBox | UserStore> = Layer.effect(
   GitHubAccount,
@@ -51,23 +60,18 @@ export const gitHubAccountLayer: Layer.Layer<never, never, AppConfig | Database 
     const services = yield* Layer.build(Layer.mergeAll(GitHubInstallations.layer, GitHubTokenStore.layer))
     const all = Context.merge(context, services)
     const missing = missingGitHubVariables(yield* AppConfig)
-    // What our records say about the user (a GitHub account linked earlier stays linked), with no
-    // link to sign-in or install routes that this server does not serve without GitHub.
-    const notConfigured = (user: User) => ({
-      connected: user.githubId !== null,
-      login: user.githubId !== null ? user.login : null,
-      appInstalled: false,
-      repoScope: false,
-      hint: `GitHub is not configured on this server (the operator sets ${missing.join(", ")}): give public repositories as "owner/name" or https URLs, or create_app without repo and git push the code.`
-    })
+    const notConfigured = `GitHub is not configured on this server (the operator sets ${missing.join(", ")}): give public repositories as "owner/name" or https URLs, or create_app without repo and git push the code.`
     return {
       describe: (user: User) =>
-        missing.length > 0 ? Effect.succeed(notConfigured(user)) : gitHubIdentityOf(user.id).pipe(
-          Effect.map(toGitHubAccountInfo),
-          Effect.provideContext(all),
-          // whoami must answer even when the database hiccups; the rest of whoami shows the same user.
-          Effect.orElseSucceed(() => ({ connected: user.githubId !== null, login: user.githubId !== null ? user.login : null, appInstalled: false, repoScope: false, hint: "GitHub status could not be read just now; try again." }))
-        )
+        // Without GitHub: no link to sign-in or install routes this server does not serve.
+        missing.length > 0
+          ? Effect.succeed(fromUserRecord(user, notConfigured))
+          : gitHubIdentityOf(user.id).pipe(
+              Effect.map(toGitHubAccountInfo),
+              Effect.provideContext(all),
+              // whoami must answer even when the database hiccups; the rest of whoami shows the same user.
+              Effect.orElseSucceed(() => fromUserRecord(user, "GitHub status could not be read just now; try again."))
+            )
     }
   })
 )
