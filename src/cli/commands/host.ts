@@ -55,9 +55,14 @@ export interface AddHostRequest {
 
 const REQUIRED_ADD_FLAGS = ["name", "address", "dns-suffix", "capacity-cpu", "capacity-memory"] as const
 
-const required = (values: Record<string, unknown>, flag: string): string => {
+const given = (values: Record<string, unknown>, flag: string): string | undefined => {
   const value = values[flag]
-  if (typeof value !== "string" || value === "") throw new UsageError({ message: `--${flag} is required` })
+  return typeof value === "string" && value !== "" ? value : undefined
+}
+
+const required = (values: Record<string, unknown>, flag: string): string => {
+  const value = given(values, flag)
+  if (value === undefined) throw new UsageError({ message: `--${flag} is required` })
   return value
 }
 
@@ -85,10 +90,7 @@ export const parseAdd = (args: ReadonlyArray<string>): AddHostRequest => {
   })
   if (positionals.length) throw new UsageError({ message: `unexpected arguments: ${positionals.join(" ")}` })
   // Every missing required flag at once, not one per attempt.
-  const missing = REQUIRED_ADD_FLAGS.filter((flag) => {
-    const value = (values as Record<string, unknown>)[flag]
-    return typeof value !== "string" || value === ""
-  })
+  const missing = REQUIRED_ADD_FLAGS.filter((flag) => given(values, flag) === undefined)
   if (missing.length > 0) {
     throw new UsageError({ message: `missing required ${missing.length === 1 ? "flag" : "flags"}: ${missing.map((flag) => `--${flag}`).join(", ")} (see deploy-mcp host --help)` })
   }
