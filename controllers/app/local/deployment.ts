@@ -181,8 +181,7 @@ export const runDeployment = (request: DeploymentRequest, environment: Deploymen
     // retire it (SIGTERM, then SIGKILL after the grace period).
     if (previous && previous.deploymentId !== request.deploymentId && previous.start !== undefined) {
       const oldPort = environment.processes.instance(request.uid, previous.deploymentId)?.port
-      const routes = environment.routes
-      if (oldPort !== undefined && routes.drained) yield* Effect.promise(() => routes.drained!(oldPort, DRAIN_TIMEOUT_MS))
+      if (oldPort !== undefined) yield* Effect.promise(() => environment.routes.drained(oldPort, DRAIN_TIMEOUT_MS))
       yield* environment.processes.stop(request.uid, previous.deploymentId)
     }
     yield* pruneBuilds(request, environment, request.deploymentId)

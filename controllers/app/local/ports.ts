@@ -59,6 +59,6 @@ export type RouteTarget =
 export interface LocalRoutes {
   readonly set: (host: string, target: RouteTarget) => void
   readonly remove: (host: string) => void
-  /** Resolves once no request routed to `port` is still open, or after timeoutMs (optional: a version without traffic needs none). */
-  readonly drained?: (port: number, timeoutMs: number) => Promise<void>
+  /** Resolves once no request routed to `port` is still open, or after timeoutMs. */
+  readonly drained: (port: number, timeoutMs: number) => Promise<void>
 }
