@@ -10,17 +10,18 @@ import { Database } from "../../src/db/database.ts"
 /** Claims `host` for the App (idempotent) and releases the App's other hosts; returns whether it holds `host`. */
 export const claimHost = (host: string, appUid: string) =>
   Effect.gen(function*() {
+    const name = host.toLowerCase()
     const db = yield* Database
     const held = yield* db.query<{ app_uid: string }>(
       `WITH claimed AS (
          INSERT INTO app_host_claims (host, app_uid) VALUES ($1, $2) ON CONFLICT (host) DO NOTHING RETURNING app_uid
        )
        SELECT app_uid FROM claimed UNION ALL SELECT app_uid FROM app_host_claims WHERE host = $1 LIMIT 1`,
-      [host.toLowerCase(), appUid]
+      [name, appUid]
     )
     const holds = held.rows[0]?.app_uid === appUid
     // A changed domain or name frees the host the App had before.
-    if (holds) yield* db.query(`DELETE FROM app_host_claims WHERE app_uid = $1 AND host <> $2`, [appUid, host.toLowerCase()])
+    if (holds) yield* db.query(`DELETE FROM app_host_claims WHERE app_uid = $1 AND host <> $2`, [appUid, name])
     return holds
   })
 

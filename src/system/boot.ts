@@ -95,17 +95,18 @@ export const startSystem = async (options: StartOptions): Promise<RunningSystem>
   try {
     let databaseUrl = config.DATABASE_URL
     if (!databaseUrl) {
-      await mkdir(path.resolve(config.DATA_DIR), { recursive: true, mode: 0o700 })
-      const lock = await lockDataDir(path.resolve(config.DATA_DIR)).catch((error: unknown) => {
+      const dataDir = path.resolve(config.DATA_DIR)
+      await mkdir(dataDir, { recursive: true, mode: 0o700 })
+      const lock = await lockDataDir(dataDir).catch((error: unknown) => {
         throw error instanceof DataDirInUse ? new StartupError(error.message) : error
       })
       cleanups.push(() => lock.release())
-      embedded = await startEmbeddedPostgres({ dataDir: path.resolve(config.DATA_DIR), onLog: (line) => logger.debug({ postgres: line }) })
+      embedded = await startEmbeddedPostgres({ dataDir, onLog: (line) => logger.debug({ postgres: line }) })
       const stopEmbedded = embedded.stop
       cleanups.push(stopEmbedded)
       databaseUrl = embedded.url
       registerSecret(new URL(databaseUrl).password)
-      logger.info({ dataDir: path.resolve(config.DATA_DIR) }, "embedded PostgreSQL started")
+      logger.info({ dataDir }, "embedded PostgreSQL started")
     }
     const keys = await resolveKeys(config, embedded !== undefined)
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 20, application_name: "deploy-mcp" })

@@ -50,7 +50,6 @@ const findOnPath = (name: string): string | undefined => {
   return undefined
 }
 
-/** Drop root before bwrap so the sandbox is really uid 65534, not root mapped to 65534 in a namespace. */
 /**
  * As root, the app folder lies under DATA_DIR, which nobody (who runs bwrap) must not be able to
  * walk into — and bwrap's --bind-fd cannot help: it resolves /proc/self/fd/N by path as nobody.
@@ -66,6 +65,7 @@ const bindForNobodyArgv = (dir: string): ReadonlyArray<string> => [
   "/bin/sh", "-c", 'mount --bind -- "$1" "$2" || exit 125; shift 2; exec "$@"', "bind-app", dir, APP_MOUNT_POINT
 ]
 
+/** Drop root before bwrap so the sandbox is really uid 65534, not root mapped to 65534 in a namespace. */
 const dropPrivilegesArgv = (): ReadonlyArray<string> =>
   runningAsRoot() ? ["setpriv", `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_GID}`, "--clear-groups", "--"] : []
 
