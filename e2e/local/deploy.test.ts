@@ -48,9 +48,9 @@ const get = (appUrl: string, pathName = "/") =>
   })
 
 /** The App as stored, or undefined once it is gone. */
-const readApp = (name: string): Promise<App | undefined> =>
+const readApp = (name: string, owner: TestUser = alice): Promise<App | undefined> =>
   system.runtime.runPromise(
-    ObjectStore.use((store) => store.get(alice.user.id, { kind: "App", project: "default", name })).pipe(
+    ObjectStore.use((store) => store.get(owner.user.id, { kind: "App", project: "default", name })).pipe(
       Effect.catchTag("ObjectNotFound", () => Effect.succeed(undefined))
     )
   ) as Promise<App | undefined>
@@ -157,10 +157,8 @@ describe("local runtime", () => {
     const repo = await makeRepo(path.join(work, "bob-site"), { "index.html": "bob's page\n" })
     const created = await bobClient.callTool({ name: "create_app", arguments: { name: "site", repo, build_pack: "static" } })
     assert.notEqual(created.isError, true, textOf(created))
-    const readBob = () =>
-      system.runtime.runPromise(ObjectStore.use((store) => store.get(bob.user.id, { kind: "App", project: "default", name: "site" }))) as Promise<App>
     const refused = await waitFor(async () => {
-      const app = await readBob()
+      const app = await readApp("site", bob)
       return conditionOf(app, "Synced")?.reason === "HostTaken" ? app : undefined
     }, { what: "bob's site refused" })
     assert.match(conditionOf(refused, "Synced")?.message ?? "", /site\.localhost is already served by another app/)
