@@ -83,6 +83,19 @@ export type AppSpec = typeof AppSpec.Type
 export const DeploymentState = Schema.Literals(["queued", "in_progress", "finished", "failed", "cancelled"])
 export type DeploymentState = typeof DeploymentState.Type
 
+/** How a deployment was built and started (the local runtime detects it; the spec's commands win). */
+export const BuildPlan = Schema.Struct({
+  kind: Schema.Literals(["static", "process"]),
+  /** What decided the start command: package.json, Procfile, python or spec. */
+  detectedFrom: Schema.optionalKey(Schema.String),
+  install: Schema.optionalKey(Schema.String),
+  build: Schema.optionalKey(Schema.String),
+  start: Schema.optionalKey(Schema.String),
+  /** The folder a static site is served from, relative to the checkout. */
+  root: Schema.optionalKey(Schema.String)
+})
+export type BuildPlan = typeof BuildPlan.Type
+
 export const DeploymentRecord = Schema.Struct({
   id: Schema.String,
   revision: Schema.NullOr(Schema.String),
@@ -93,7 +106,9 @@ export const DeploymentRecord = Schema.Struct({
   /** Digest of the settings and env the deployment was started with: a change deploys again. */
   configHash: Schema.optionalKey(Schema.String),
   /** Resource name → credentials version injected into this deployment: a rotation deploys again. */
-  resourceCredentials: Schema.optionalKey(Schema.Record(Schema.String, Schema.Int))
+  resourceCredentials: Schema.optionalKey(Schema.Record(Schema.String, Schema.Int)),
+  /** The build plan, once known (local runtime). */
+  plan: Schema.optionalKey(BuildPlan)
 })
 export type DeploymentRecord = typeof DeploymentRecord.Type
 

@@ -24,13 +24,26 @@ export class RepoAccessUnavailable extends Schema.TaggedError<RepoAccessUnavaila
 export class RepoAccess extends Context.Service<RepoAccess, {
   /** `owner` is the App's tenant: only an installation that tenant made (or may use) counts. */
   decide(owner: Owner, repo: string): Effect.Effect<RepoAccessDecision, RepoAccessUnavailable>
+  /**
+   * A short-lived token that can only read `repo` (contents: read, that one repository), for a
+   * runtime that clones it itself. Asked per fetch, never stored.
+   */
+  readToken(installationId: number, repo: string): Effect.Effect<string, RepoAccessUnavailable>
 }>()("deploy-mcp/controllers/app/RepoAccess") {
   /**
    * Without GitHub configuration there is no App to install and nobody to ask: every repository
    * is treated as public and Coolify clones it anonymously (a private one then fails its build
    * with git's own error in the deploy log). The GitHub workstream wires installations in.
    */
-  static readonly layerAssumePublic = Layer.succeed(RepoAccess, RepoAccess.of({ decide: () => Effect.succeed({ _tag: "Public" }) }))
+  static readonly layerAssumePublic = Layer.succeed(
+    RepoAccess,
+    RepoAccess.of({
+      decide: () => Effect.succeed({ _tag: "Public" }),
+      // decide never answers GitHubApp here, so nobody has an installation to ask about.
+      readToken: (installationId, repo) =>
+        Effect.fail(new RepoAccessUnavailable({ repo, message: `GitHub is not configured on this server, so installation ${installationId} cannot give a token for ${repo}.` }))
+    })
+  )
 
   /**
    * The tenant's own recorded installation (src/github/installations.ts, kept true by the install
@@ -64,7 +77,12 @@ export class RepoAccess extends Context.Service<RepoAccess, {
             message: `The repository ${repo} ${what} and the Deploy MCP GitHub App is not installed on it, so it cannot be cloned. ${where}; the app deploys on its own once it is.`
           } as const
         })
-      return RepoAccess.of({ decide })
+      const readToken = (installationId: number, repo: string) =>
+        github.createRepoReadToken(installationId, repo).pipe(
+          Effect.map((minted) => minted.token),
+          Effect.mapError((error) => new RepoAccessUnavailable({ repo, message: `Could not get a token to clone ${repo}: ${error.message}` }))
+        )
+      return RepoAccess.of({ decide, readToken })
     })
   )
 }

@@ -146,9 +146,32 @@ describe("local runtime", () => {
       assert.equal(response.status, 200)
       assert.equal(response.body, body)
     }
+    const plans = await Promise.all(["site", "node", "proc"].map(async (name) => (await readApp(name))?.status.latestDeployment?.plan))
+    assert.deepEqual(plans, [
+      { kind: "static", root: "." },
+      { kind: "process", detectedFrom: "package.json", start: "node 'server.js'" },
+      { kind: "process", detectedFrom: "Procfile", start: "node web.js" }
+    ], "each deployment records the plan it ran")
     const unknown = await get("http://nothing-here.localhost")
     assert.equal(unknown.status, 404)
     assert.match(unknown.body, /nothing-here\.localhost/)
+  })
+
+  test("a Python app (app.py, no requirements) is detected and served by the sandbox's python3", async () => {
+    const server = [
+      "import os, http.server",
+      "class Hello(http.server.BaseHTTPRequestHandler):",
+      "    def do_GET(self):",
+      "        body = b'python app v1'",
+      "        self.send_response(200); self.send_header('content-length', str(len(body))); self.end_headers(); self.wfile.write(body)",
+      "http.server.HTTPServer((os.environ['HOST'], int(os.environ['PORT'])), Hello).serve_forever()",
+      ""
+    ].join("\n")
+    const repo = await makeRepo(path.join(work, "py"), { "app.py": server })
+    await call("create_app", { name: "py", repo })
+    const app = await waitForCondition("py", "Ready", "True")
+    assert.deepEqual(app.status.latestDeployment?.plan, { kind: "process", detectedFrom: "python", start: "python3 app.py" })
+    assert.deepEqual(await get(app.status.url!), { status: 200, body: "python app v1" })
   })
 
   test("another tenant's app of the same name is refused (HostTaken) and cannot take the first one's traffic", async () => {

@@ -43,7 +43,8 @@ export const unconfiguredGitHubApi = GitHubApi.of({
   getRepoInstallation: notConfigured,
   getRepo: notConfigured,
   createRepo: notConfigured,
-  createRepoPushToken: notConfigured
+  createRepoPushToken: notConfigured,
+  createRepoReadToken: notConfigured
 })
 
 /** None when not configured; fails with the ConfigError when a credential is present but unusable (a bad PEM). */

@@ -19,7 +19,11 @@ import type { Limits, LocalProcesses, LocalRoutes } from "./ports.ts"
 /** Where the code comes from: a git URL (https, file) or the built-in remote's bare repository. */
 export interface FetchSource {
   readonly url: string
-  readonly credentials?: GitCredentials
+  /**
+   * Asked only when the deployment fetches (a private GitHub repo: a fresh read-only installation
+   * token), so reconciles that deploy nothing mint nothing; the answer lives only in git's child env.
+   */
+  readonly credentials?: Effect.Effect<GitCredentials, { readonly message: string }>
 }
 
 export interface DeploymentRequest {
@@ -74,14 +78,16 @@ const failed = (reason: DeploymentFailureReason, message: string, extra: Partial
 const HEALTH_PATH = "/"
 
 /** The commit to deploy: the spec's revision, or the branch head now. */
-const fetchRevision = (request: DeploymentRequest, mirror: string) => {
-  const input = { mirror, url: request.source.url, branch: request.spec.branch, ...(request.source.credentials ? { credentials: request.source.credentials } : {}) }
-  return request.spec.revision !== null
-    ? ensureCommit({ ...input, sha: request.spec.revision }).pipe(Effect.as(request.spec.revision))
-    : fetchBranch(input).pipe(Effect.map((fetched) => fetched.head))
-}
+const fetchRevision = (request: DeploymentRequest, mirror: string) =>
+  Effect.gen(function*() {
+    const credentials = request.source.credentials === undefined ? undefined : yield* request.source.credentials
+    const input = { mirror, url: request.source.url, branch: request.spec.branch, ...(credentials ? { credentials } : {}) }
+    return request.spec.revision !== null
+      ? yield* ensureCommit({ ...input, sha: request.spec.revision }).pipe(Effect.as(request.spec.revision))
+      : yield* fetchBranch(input).pipe(Effect.map((fetched) => fetched.head))
+  })
 
-const gitMessage = (error: GitError): string => error.message
+const gitMessage = (error: GitError | { readonly message: string }): string => error.message
 
 const planMessage = (error: PlanError): string => error.message
 
@@ -111,7 +117,9 @@ export const runDeployment = (request: DeploymentRequest, environment: Deploymen
     const checkedOut = yield* checkout({ mirror: paths.mirror, sha: revision, into: dir }).pipe(Effect.result)
     if (checkedOut._tag === "Failure") return failed("SourceFailed", `Could not check out ${revision.slice(0, 7)}: ${gitMessage(checkedOut.failure)}`, { revision })
 
-    const planned = yield* detectPlan(dir, { buildPack: request.spec.buildPack, commands: request.spec.commands, port: request.spec.port }).pipe(Effect.result)
+    const spec = { buildPack: request.spec.buildPack, commands: request.spec.commands, port: request.spec.port }
+    // Python is looked for where the build will run: a python3 only on the server's own PATH (pyenv) is not there.
+    const planned = yield* detectPlan(dir, spec, { searchPath: environment.path }).pipe(Effect.result)
     if (planned._tag === "Failure") {
       const reason = planned.failure._tag === "RuntimeUnsupported" ? "RuntimeUnsupported" : "PlanFailed"
       return failed(reason, planMessage(planned.failure), { revision })

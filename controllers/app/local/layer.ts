@@ -156,8 +156,13 @@ export const localRuntimeLayer = (options: LocalRuntimeOptions) =>
             case "GitHub": {
               const decision = yield* access.decide(app.metadata.owner, source.fullName)
               if (decision._tag === "NotInstalled") return { _tag: "Waiting", reason: "WaitingForGitHubApp", message: decision.message } as const
-              // Private repositories through the App installation are Coolify's path today; public ones clone anonymously.
-              return { _tag: "Source", source: { url: `${githubUrl}/${source.fullName}.git` } } as const
+              const url = `${githubUrl}/${source.fullName}.git`
+              if (decision._tag === "Public") return { _tag: "Source", source: { url } satisfies FetchSource } as const
+              // Through the tenant's installation: a read-only token for this one repository, minted per fetch.
+              const credentials = access
+                .readToken(decision.installationId, source.fullName)
+                .pipe(Effect.map((token) => ({ username: "x-access-token", password: token })))
+              return { _tag: "Source", source: { url, credentials } satisfies FetchSource } as const
             }
           }
         })

@@ -14,7 +14,8 @@
 import { createHash, randomBytes } from "node:crypto"
 import path from "node:path"
 import { Clock, Effect } from "effect"
-import type { AppStatus, DeploymentRecord } from "../../../schemas/index.ts"
+import type { AppStatus, BuildPlan, DeploymentRecord } from "../../../schemas/index.ts"
+import type { Plan } from "../../../src/providers/local/plan.ts"
 import { canonicalJson } from "../../../src/store/canonical-json.ts"
 import type { StoredObject } from "../../../src/store/objects.ts"
 import { appPaths, buildDir } from "../../../src/providers/local/paths.ts"
@@ -62,6 +63,15 @@ export interface LocalRuntimeDeps {
     /** Interrupts the app's running deployment (it is being deleted). */
     readonly cancelApp: (uid: string) => Effect.Effect<void>
   }
+}
+
+/** The plan as the deployment record keeps it: what was installed, built and started. */
+const planRecord = (plan: Plan | undefined): { readonly plan?: BuildPlan } => {
+  if (plan === undefined) return {}
+  const commands = { ...(plan.install ? { install: plan.install } : {}), ...(plan.build ? { build: plan.build } : {}) }
+  return plan.kind === "static"
+    ? { plan: { kind: "static", ...commands, ...(plan.root ? { root: plan.root } : {}) } }
+    : { plan: { kind: "process", detectedFrom: plan.detectedFrom, ...commands, start: plan.start } }
 }
 
 const newDeploymentId = (now: number) => `${now.toString(36)}-${randomBytes(4).toString("hex")}`
@@ -171,7 +181,7 @@ export const makeLocalRuntime = (deps: LocalRuntimeDeps) => {
           const revision = outcome.revision ?? null
           const deployed = `${capitalize(describeRevision(revision, current.spec.branch))} is deployed (deployment ${latest.id}).`
           const unsandboxed = outcome.sandboxNote ? ` Warning: it runs WITHOUT a sandbox (${outcome.sandboxNote}).` : ""
-          current = yield* write(current, (status) => ({ ...status, deployedRevision: revision, latestDeployment: { ...latest!, state: "finished", finishedAt } }), [
+          current = yield* write(current, (status) => ({ ...status, deployedRevision: revision, latestDeployment: { ...latest!, state: "finished", finishedAt, ...planRecord(outcome.plan) } }), [
             condition("Deployed", "True", "Deployed", deployed),
             condition("Ready", "True", "Running", `Serving ${target.url} (${describeRevision(revision, current.spec.branch)}).${unsandboxed}`)
           ])
@@ -181,7 +191,7 @@ export const makeLocalRuntime = (deps: LocalRuntimeDeps) => {
         const message = `${capitalize(what(current, latest))} failed: ${outcome.message}${evidence}\nFix it and push (or update_app), or redeploy.`
         const serving = (yield* Effect.promise(() => readLive(paths.root))) !== undefined
         const reason = outcome.reason ?? "BuildFailed"
-        yield* write(current, (status) => ({ ...status, latestDeployment: { ...latest!, state: "failed", finishedAt } }), [
+        yield* write(current, (status) => ({ ...status, latestDeployment: { ...latest!, state: "failed", finishedAt, ...planRecord(outcome.plan) } }), [
           condition("Deployed", "False", reason, message),
           serving
             ? condition("Ready", "True", "Running", `Still serving the previously deployed ${describeRevision(current.status.deployedRevision ?? null, current.spec.branch)} at ${target.url}; the latest deployment failed (see Deployed).`)

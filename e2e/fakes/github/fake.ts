@@ -12,12 +12,18 @@
  * so undocumented error statuses are checked against GitHub's error shape
  * (`{message, documentation_url}`) instead.
  */
+import { mkdtempSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isJsonObject } from "../../../src/providers/openapi/index.ts";
 import type { MatchedOperation } from "../../../src/providers/openapi/index.ts";
 import { GENERAL_DOCS_URL, errorResult, handlers } from "./api.ts";
 import type { ApiContext, ApiResult, Caller } from "./api.ts";
 import { appKeyPair, verifyAppJwt } from "./app-jwt.ts";
+import { gitDirIn, handleGit, isGitPath } from "./git.ts";
+import type { FakeGitCall } from "./git.ts";
 import { closeServer, listen, readBody, sendJson } from "./http.ts";
 import { gitHubOpenApi } from "./openapi.ts";
 import { GitHubFakeState } from "./state.ts";
@@ -100,6 +106,10 @@ export interface GitHubFake {
   uninstall(installationId: number): Promise<void>;
   /** Waits for webhook deliveries the fake has started. */
   settled(): Promise<void>;
+  /** Clones and fetches over git's smart HTTP, with how each authenticated (git.ts). */
+  readonly gitCalls: ReadonlyArray<FakeGitCall>;
+  /** The bare repository served at `<url>/<fullName>.git` (created empty): push commits to it by path. */
+  gitDir(fullName: string): string;
   close(): Promise<void>;
 }
 
@@ -166,7 +176,16 @@ export const startGitHubFake = async (options: GitHubFakeOptions = {}): Promise<
     onInstalled: (installation) => void deliverInstallationEvent("created", installation),
   };
 
+  const gitRoot = mkdtempSync(path.join(os.tmpdir(), "github-fake-git-"));
+  const gitCalls: Array<FakeGitCall> = [];
   const web = await listen((req, res) => {
+    // git's bodies are packfile requests: they stream into git http-backend, never parsed here.
+    if (isGitPath(new URL(req.url ?? "/", "http://fake").pathname)) {
+      void handleGit(state, gitRoot, gitCalls, req, res).catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(500).end(`GitHub fake git failed: ${String(error)}`);
+      });
+      return;
+    }
     void (async () => {
       const body = await readBody(req);
       const url = new URL(req.url ?? "/", "http://fake");
@@ -284,6 +303,8 @@ export const startGitHubFake = async (options: GitHubFakeOptions = {}): Promise<
     appPrivateKey: keys.privateKeyPem,
     state,
     calls,
+    gitCalls,
+    gitDir: (fullName) => gitDirIn(gitRoot, fullName),
     violations,
     deliveries,
     signIn: (login) => {
@@ -321,6 +342,7 @@ export const startGitHubFake = async (options: GitHubFakeOptions = {}): Promise<
     },
     close: async () => {
       await Promise.all([closeServer(web.server), closeServer(api.server)]);
+      await rm(gitRoot, { recursive: true, force: true });
     },
   };
 };

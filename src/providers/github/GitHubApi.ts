@@ -66,7 +66,7 @@ export type UserTokenStatus =
   | { readonly _tag: "Revoked" };
 
 export interface RepoPushToken {
-  /** An installation token (`ghs_…`) that can push to exactly one repository. */
+  /** An installation token (`ghs_…`) for exactly one repository (push or read, as minted). */
   readonly token: string;
   /** ISO 8601; GitHub's installation tokens live one hour. */
   readonly expiresAt: string;
@@ -108,6 +108,8 @@ export class GitHubApi extends Context.Service<
     ) => Effect.Effect<GitHubRepo, GitHubError | GitHubScopeMissing | GitHubRepoAlreadyExists>;
     /** A one-hour token restricted to one repository of the installation with contents: write. */
     readonly createRepoPushToken: (installationId: number, repoName: string) => Effect.Effect<RepoPushToken, GitHubError | GitHubAppNotInstalled>;
+    /** A one-hour token restricted to one repository of the installation with contents: read (to clone it). */
+    readonly createRepoReadToken: (installationId: number, repoName: string) => Effect.Effect<RepoPushToken, GitHubError | GitHubAppNotInstalled>;
   }
 >()("deploy-mcp/providers/github/GitHubApi") {
   /** Fails with ConfigError when the App's private key cannot be read. */
@@ -361,19 +363,21 @@ export const makeGitHubApi = Effect.fnUntraced(function* (config: GitHubApiConfi
     });
   };
 
-  const createRepoPushToken = (installationId: number, repoName: string): Effect.Effect<RepoPushToken, GitHubError | GitHubAppNotInstalled> => {
+  /** Installation tokens are always narrowed to one repository and one permission: least privilege per use. */
+  const createRepoToken = (access: "read" | "write") => (installationId: number, repoName: string): Effect.Effect<RepoPushToken, GitHubError | GitHubAppNotInstalled> => {
     const operation = "apps/create-installation-access-token";
+    const purpose = access === "write" ? "push to" : "clone";
     // Token restrictions take repository names without the owner.
     const name = repoName.includes("/") ? repoName.slice(repoName.indexOf("/") + 1) : repoName;
     return request({
       operation,
-      action: `create a push token for ${name}`,
+      action: `create a token to ${purpose} ${name}`,
       retry: "idempotent",
       run: async (signal) => {
         const { data } = await app.octokit.request("POST /app/installations/{installation_id}/access_tokens", {
           installation_id: installationId,
           repositories: [name],
-          permissions: { contents: "write" },
+          permissions: { contents: access },
           request: { signal },
         });
         return { token: data.token, expiresAt: data.expires_at };
@@ -390,7 +394,7 @@ export const makeGitHubApi = Effect.fnUntraced(function* (config: GitHubApiConfi
         if (failure.status === 422 && /permissions/i.test(failure.detail)) {
           return new GitHubForbidden({
             operation,
-            message: `The GitHub App installation does not grant "contents: write", so it cannot push to ${repoName}. Accept the App's requested permissions in the installation settings on GitHub, then try again.`,
+            message: `The GitHub App installation does not grant "contents: ${access}", so it cannot ${purpose} ${repoName}. Accept the App's requested permissions in the installation settings on GitHub, then try again.`,
           });
         }
         if (failure.status === 422) {
@@ -417,6 +421,7 @@ export const makeGitHubApi = Effect.fnUntraced(function* (config: GitHubApiConfi
     getRepoInstallation,
     getRepo,
     createRepo,
-    createRepoPushToken,
+    createRepoPushToken: createRepoToken("write"),
+    createRepoReadToken: createRepoToken("read"),
   });
 });

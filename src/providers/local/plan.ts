@@ -75,8 +75,10 @@ export class PlanInvalid extends Schema.TaggedError<PlanInvalid>()("PlanInvalid"
 export type PlanError = PlanUndetectable | RuntimeUnsupported | PlanInvalid
 
 export interface DetectOptions {
-  /** Whether Python apps can run here; default: whether `python3` is on PATH. */
+  /** Whether Python apps can run here; default: whether `python3` is on `searchPath`. */
   readonly python3Available?: boolean | undefined
+  /** The PATH builds and apps run with (the sandbox's, not the server's); default: the server's PATH. */
+  readonly searchPath?: string | undefined
 }
 
 const MAX_PACKAGE_JSON_BYTES = 1024 * 1024
@@ -223,9 +225,9 @@ const fromPython = Effect.fnUntraced(function*(realRoot: string, available: bool
   } satisfies Detected
 })
 
-const python3OnPath = (): Effect.Effect<boolean> =>
+const python3OnPath = (searchPath: string): Effect.Effect<boolean> =>
   Effect.promise(async () => {
-    for (const folder of (process.env.PATH ?? "").split(path.delimiter)) {
+    for (const folder of searchPath.split(path.delimiter)) {
       if (folder === "") continue
       const found = await access(path.join(folder, "python3"), constants.X_OK).then(() => true, () => false)
       if (found) return true
@@ -296,7 +298,7 @@ export const detectPlan = Effect.fn("LocalPlan.detectPlan")(function*(dir: strin
   }
 
   const procfile = yield* fromProcfile(realRoot)
-  const python = node === undefined ? yield* fromPython(realRoot, options.python3Available ?? (yield* python3OnPath())) : undefined
+  const python = node === undefined ? yield* fromPython(realRoot, options.python3Available ?? (yield* python3OnPath(options.searchPath ?? process.env.PATH ?? ""))) : undefined
   const [start, detectedFrom] =
     commands.start !== undefined ? [commands.start, "spec" as const]
     : procfile !== undefined ? [procfile, "Procfile" as const]
