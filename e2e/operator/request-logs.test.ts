@@ -4,6 +4,7 @@
  * callers (bad keys, rate limits) at info with the key's public prefix only.
  */
 import assert from "node:assert/strict"
+import { request } from "node:http"
 import { after, before, describe, test } from "node:test"
 import { initializeRequest, rawPost, startMcpSystem, type McpTestSystem, type TestUser } from "../mcp/support.ts"
 import { waitFor } from "../support/wait.ts"
@@ -105,5 +106,26 @@ describe("request logs", () => {
     assert.ok(!raw.join("").includes(alice.key), "the key itself is never logged")
     const completed = await waitFor(() => lines().find((line) => line.reqId === limited.reqId && line.msg === "request completed"))
     assert.equal(completed.res?.statusCode, 429)
+  })
+
+  test("apps' own traffic through the router is not logged per request; the server's own requests still are", async () => {
+    const server = new URL(t.system.url)
+    const probe = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: server.hostname, port: server.port, path: "/app-traffic-probe", headers: { host: "no-such-app.localhost" }, agent: false }, (res) => {
+        let body = ""
+        res.setEncoding("utf8")
+        res.on("data", (chunk: string) => (body += chunk))
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }))
+      })
+      req.on("error", reject)
+      req.end()
+    })
+    assert.equal(probe.status, 404)
+    assert.match(probe.body, /no-such-app\.localhost/, "the router answered it")
+    // A request to the server itself, after the probe: once its completion is logged, the probe's would be too.
+    const marker = "/healthz?after=app-traffic-probe"
+    await (await fetch(`${t.system.url}${marker}`)).body?.cancel()
+    await waitFor(() => linesOfRequest(marker).some((line) => line.msg === "request completed") || undefined)
+    assert.deepEqual(lines().filter((line) => line.req?.url === "/app-traffic-probe" || line.res?.url === "/app-traffic-probe"), [])
   })
 })

@@ -149,18 +149,23 @@ export interface AppRouterOptions {
 
 type Decision = { readonly host: string; readonly target: RouteTarget | undefined }
 
-/**
- * Answers app hosts in an onRequest hook (register before the API routes) and proxies their
- * WebSocket upgrades. Other hosts and other upgrades are left alone.
- */
-export const registerAppRouter = (fastify: FastifyInstance, options: AppRouterOptions): void => {
+/** Whether a request's Host belongs to an app (and which route it has), or undefined: the server's own. */
+export const appTrafficDecider = (options: AppRouterOptions): ((hostHeader: string | undefined) => Decision | undefined) => {
   const serverHosts = new Set((options.serverHosts ?? []).map(normalizeHost).filter((host) => host !== undefined))
-  const decide = (hostHeader: string | undefined): Decision | undefined => {
+  return (hostHeader) => {
     const host = normalizeHost(hostHeader)
     if (host === undefined || serverHosts.has(host)) return undefined
     const target = options.routes.get(host)
     return target !== undefined || options.isAppHost(host) ? { host, target } : undefined
   }
+}
+
+/**
+ * Answers app hosts in an onRequest hook (register before the API routes) and proxies their
+ * WebSocket upgrades. Other hosts and other upgrades are left alone.
+ */
+export const registerAppRouter = (fastify: FastifyInstance, options: AppRouterOptions): void => {
+  const decide = appTrafficDecider(options)
 
   const proxy = createProxyServer({ ws: true, xfwd: false })
   // Errors reach the per-request callbacks; this listener only keeps a stray one from crashing the server.
